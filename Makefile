@@ -1,0 +1,30 @@
+# The two set-up commands (see README): each makes its own virtual environment.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEMO_OUT ?= demo-output
+
+.PHONY: demo test lint install clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# A regular (non-editable) install, so the tests run against what a wheel ships.
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet ".[test]"
+
+test: install
+	$(BIN)/python -m ruff check src tests benchmarks cli.py
+	$(BIN)/python -m pytest -q
+
+demo: install
+	mkdir -p $(DEMO_OUT)
+	$(BIN)/literacy score sample_data/responses-cast-2024.csv -q cast-2024 -o $(DEMO_OUT)/scored.csv --force
+	@echo "Scored sample written to $(DEMO_OUT)/scored.csv"
+
+lint: install
+	$(BIN)/python -m ruff check src tests benchmarks cli.py
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info $(DEMO_OUT)

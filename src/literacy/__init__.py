@@ -1,0 +1,29 @@
+"""literacy: measure citizen science literacy (公民具备科学素质的比例) from survey
+exports, with design-based uncertainty, and compare it with plan targets.
+
+The public Python API; each function is one step of the flow
+read -> validate -> score -> weight -> estimate -> compare -> report.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("literacy")
+except PackageNotFoundError:  # running from a source tree without installing
+    __version__ = "0.0.0+source"
+
+from literacy.errors import LiteracyError
+from literacy.instrument import Instrument, list_instruments, load_instrument
+from literacy.io import read_table, write_table
+from literacy.scoring import score
+
+__all__ = [
+    "Instrument",
+    "LiteracyError",
+    "__version__",
+    "list_instruments",
+    "load_instrument",
+    "read_table",
+    "score",
+    "write_table",
+]
