@@ -12,15 +12,21 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+source"
 
+from literacy.design import Design
 from literacy.errors import LiteracyError
+from literacy.estimation import Reliability, contrast, estimate
 from literacy.instrument import Instrument, list_instruments, load_instrument
 from literacy.io import read_table, write_table
 from literacy.scoring import score
 
 __all__ = [
+    "Design",
     "Instrument",
     "LiteracyError",
+    "Reliability",
     "__version__",
+    "contrast",
+    "estimate",
     "list_instruments",
     "load_instrument",
     "read_table",

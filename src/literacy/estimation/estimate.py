@@ -1,0 +1,392 @@
+"""Design-based estimates by domain: the table every later step reads.
+
+``estimate(design, outcome, by=...)`` returns one row per domain with the
+domain columns under their own names, then the fixed columns
+``estimate, se, ci_lower, ci_upper, df, n, deff, cv, flags`` and the extra
+diagnostics ``population, n_eff``, plus ``level`` for a categorical outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from literacy.design import Design
+from literacy.errors import LiteracyError
+from literacy.estimation.intervals import CI_METHODS, mean_interval, proportion_interval, t_quantile
+from literacy.estimation.variance import (
+    DomainRows,
+    design_df,
+    domain_totals,
+    replicate_df,
+    replicate_estimates,
+    replicate_variance,
+    taylor_variance,
+)
+
+STATISTICS = ("auto", "proportion", "mean", "distribution")
+FIXED_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "df", "n", "deff", "cv", "flags"]
+EXTRA_COLUMNS = ["population", "n_eff"]
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """When an estimate is flagged as unreliable. Defaults follow the NCHS
+    presentation standards for proportions (Parker et al. 2017): effective
+    sample size below 30, degrees of freedom below 8, an interval 0.30 wide or
+    more, or a relative width above 130%."""
+
+    min_n_eff: float = 30.0
+    min_df: float = 8.0
+    max_ci_width: float = 0.30
+    max_relative_ci_width: float = 1.30
+
+
+By = str | Sequence[str] | Sequence[Sequence[str]] | None
+
+
+def by_specs(by: By) -> list[list[str]]:
+    """``"city"`` -> one spec; ``["city", "sex"]`` -> one crossed spec;
+    ``[["city"], ["city", "sex"]]`` -> two specs; None -> the whole population."""
+    if by is None or (not isinstance(by, str) and len(by) == 0):
+        return [[]]
+    if isinstance(by, str):
+        return [[by]]
+    if all(isinstance(b, str) for b in by):
+        return [list(by)]
+    return [[b] if isinstance(b, str) else list(b) for b in by]
+
+
+def estimate(
+    design: Design,
+    outcome: str,
+    by: By = None,
+    *,
+    statistic: str = "auto",
+    ci: str = "logit",
+    level: float = 0.95,
+    reliability: Reliability | None = None,
+) -> pd.DataFrame:
+    """Estimate a proportion (0/1 outcome), a mean, or the distribution of a
+    categorical outcome, for the whole population or each domain of ``by``."""
+    if ci not in CI_METHODS:
+        raise LiteracyError(f"Interval method {ci!r} is unknown; use one of {', '.join(CI_METHODS)}.")
+    if not 0 < level < 1:
+        raise LiteracyError(f"The confidence level must be between 0 and 1 (e.g. 0.95), not {level}.")
+    reliability = reliability or Reliability()
+    values, kind, levels = _outcome(design.data, outcome, statistic)
+    frames = []
+    for spec in by_specs(by):
+        codes, keys = _domains(design.data, spec)
+        frames.append(_estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability))
+    result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    domain_columns = list(dict.fromkeys(c for spec in by_specs(by) for c in spec))
+    leading = domain_columns + (["level"] if kind == "distribution" else [])
+    result = result[leading + FIXED_COLUMNS + EXTRA_COLUMNS]
+    result.attrs = {
+        "estimate": {
+            "outcome": outcome,
+            "statistic": kind,
+            "ci_method": ci if kind != "mean" else "wald",
+            "level": level,
+            "by": by_specs(by),
+            "variance": _variance_description(design),
+            "lonely_psu": design.lonely_psu,
+            "reliability": reliability.__dict__,
+        }
+    }
+    return result
+
+
+def _variance_description(design: Design) -> dict:
+    if design.replicates is not None:
+        rep = design.replicates
+        return {"method": f"replicates ({rep.method})", "replicates": rep.count, "scale": rep.scale,
+                "mse": rep.mse, "df": rep.df, "seed": rep.seed}  # fmt: skip
+    return {"method": "taylor", "weight": design.weight, "strata": design.strata, "psu": design.psu,
+            "fpc": design.fpc, "strata_count": design.n_strata, "psu_count": design.n_psus}  # fmt: skip
+
+
+def _outcome(data: pd.DataFrame, outcome: str, statistic: str) -> tuple[np.ndarray, str, list]:
+    """Outcome columns (rows x k, NaN = missing), the statistic and the levels."""
+    if statistic not in STATISTICS:
+        raise LiteracyError(f"Statistic {statistic!r} is unknown; use one of {', '.join(STATISTICS)}.")
+    if outcome not in data.columns:
+        columns = ", ".join(map(str, list(data.columns)[:12]))
+        raise LiteracyError(f"The outcome column {outcome!r} is not in the data; columns are {columns}.")
+    series = data[outcome]
+    numeric = pd.api.types.is_numeric_dtype(series.dtype) and not isinstance(series.dtype, pd.CategoricalDtype)
+    if statistic == "auto":
+        if not numeric:
+            statistic = "distribution"
+        else:
+            present = pd.unique(series.dropna())
+            statistic = "proportion" if set(np.asarray(present, dtype=float)) <= {0.0, 1.0} else "mean"
+    if statistic == "distribution":
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            levels = [level for level in series.cat.categories]
+        else:
+            levels = sorted(pd.unique(series.dropna()), key=lambda v: (str(type(v)), v))
+        if not levels:
+            raise LiteracyError(f"The outcome {outcome!r} has no values.")
+        codes = pd.Categorical(series, categories=levels).codes
+        values = (codes[:, None] == np.arange(len(levels))[None, :]).astype(float)
+        values[codes < 0] = np.nan
+        return values, "distribution", levels
+    if not numeric:
+        raise LiteracyError(f"The outcome {outcome!r} is not numeric; use --statistic distribution for categories.")
+    values = series.to_numpy(dtype=float, na_value=np.nan)[:, None]
+    if statistic == "proportion":
+        present = values[~np.isnan(values)]
+        if not np.isin(present, (0.0, 1.0)).all():
+            bad = sorted(set(present[~np.isin(present, (0.0, 1.0))].tolist()))[:5]
+            raise LiteracyError(f"A proportion needs a 0/1 outcome; {outcome!r} also holds {bad}.")
+    return values, statistic, []
+
+
+def _domains(data: pd.DataFrame, spec: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
+    if not spec:
+        return np.zeros(len(data), dtype=np.int64), pd.DataFrame(index=[0])
+    absent = [c for c in spec if c not in data.columns]
+    if absent:
+        raise LiteracyError(f"The by column(s) {', '.join(absent)} are not in the data.")
+    grouped = data[spec].groupby(spec, sort=True, dropna=True, observed=True)
+    codes = grouped.ngroup().fillna(-1).to_numpy(dtype=np.int64)
+    keys = grouped.size().index.to_frame(index=False)
+    return codes, keys
+
+
+def _used_rows(codes: np.ndarray, values: np.ndarray, n_domains: int) -> DomainRows:
+    used = (codes >= 0) & ~np.isnan(values[:, 0])
+    rows = np.flatnonzero(used)
+    return DomainRows(rows=rows, domain=codes[rows], values=values[rows], n_domains=n_domains)
+
+
+def _estimate_spec(
+    design: Design,
+    values: np.ndarray,
+    kind: str,
+    levels: list,
+    codes: np.ndarray,
+    keys: pd.DataFrame,
+    ci: str,
+    level: float,
+    reliability: Reliability,
+) -> pd.DataFrame:
+    used = _used_rows(codes, values, len(keys))
+    totals = domain_totals(design, used)
+    theta = totals.ratio  # domains x columns
+    logit_variance = None
+    if design.replicates is not None:
+        thetas = replicate_estimates(design, used)
+        variance, dropped = replicate_variance(design, thetas, theta)
+        if kind != "mean":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                logit_variance, _ = replicate_variance(design, _logit(thetas), _logit(theta))
+        df = replicate_df(design, used).astype(float)
+    else:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            linearised = (
+                design.weights[used.rows, None] * (used.values - theta[used.domain]) / totals.weight[used.domain, None]
+            )
+        variance = taylor_variance(design, used, np.nan_to_num(linearised))
+        dropped = np.zeros_like(variance, dtype=int)
+        df = design_df(design, used).astype(float)
+    deff = _design_effect(design, used, totals, theta, variance)
+    frames = []
+    for k in range(theta.shape[1]):
+        frame = keys.copy()
+        if kind == "distribution":
+            frame["level"] = levels[k]
+        frame = pd.concat(
+            [frame, _columns(kind, theta[:, k], variance[:, k], df, totals, deff[:, k], dropped[:, k], ci, level,
+                             reliability, None if logit_variance is None else logit_variance[:, k])],
+            axis=1,
+        )  # fmt: skip
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
+def _design_effect(design: Design, used: DomainRows, totals, theta: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """Variance over the variance under simple random sampling of the same
+    number of respondents (R ``svymean(deff=TRUE)``): without replacement when
+    the weights sum to a population larger than the sample, otherwise with
+    replacement (R ``deff="replace"``), since weights scaled to the sample
+    size say nothing about the population size."""
+    w = design.weights[used.rows]
+    n = totals.rows_weighted.astype(float)
+    population = totals.weight
+    squares = np.column_stack(
+        [np.bincount(used.domain, weights=w * (used.values[:, k] - theta[used.domain, k]) ** 2,
+                     minlength=used.n_domains) for k in range(theta.shape[1])]
+    ) if len(used.rows) else np.zeros_like(theta)  # fmt: skip
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = squares / population[:, None] * (n / (n - 1))[:, None]
+        srs = np.where(population > n, (population - n) / (population * n), 1.0 / n)[:, None] * s2
+        return variance / srs
+
+
+def _columns(
+    kind: str,
+    theta: np.ndarray,
+    variance: np.ndarray,
+    df: np.ndarray,
+    totals,
+    deff: np.ndarray,
+    dropped: np.ndarray,
+    ci: str,
+    level: float,
+    reliability: Reliability,
+    logit_variance: np.ndarray | None,
+) -> pd.DataFrame:
+    rows = totals.rows
+    se = np.sqrt(variance)
+    flags = [[] for _ in range(len(theta))]
+    if kind == "mean":
+        lower, upper = mean_interval(theta, variance, df, level)
+        boundary = np.zeros(len(theta), dtype=bool)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_eff = np.where(deff > 0, totals.rows_weighted / deff, np.nan)
+    else:
+        lower, upper, boundary = proportion_interval(ci, theta, variance, df, rows, level, logit_variance)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            n_eff = np.where(variance > 0, theta * (1 - theta) / variance, np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cv = se / theta
+    _add_flags(flags, kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability)
+    return pd.DataFrame(
+        {
+            "estimate": theta,
+            "se": se,
+            "ci_lower": lower,
+            "ci_upper": upper,
+            "df": df,
+            "n": rows.astype(np.int64),
+            "deff": deff,
+            "cv": cv,
+            "flags": [";".join(f) for f in flags],
+            "population": totals.weight,
+            "n_eff": n_eff,
+        }
+    )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.log(p / (1 - p))
+
+
+def _add_flags(flags, kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability) -> None:
+    """Short reasons a report can show next to a greyed-out cell."""
+    width = upper - lower
+    capped = np.where(np.isnan(n_eff), rows, np.minimum(n_eff, rows))  # NCHS: deff below 1 counts as 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative = width / theta
+    for i in range(len(theta)):
+        if rows[i] == 0:
+            flags[i].append("no_data")
+            continue
+        if np.isnan(theta[i]):
+            flags[i].append("no_weight")
+            continue
+        if boundary[i]:
+            flags[i].append("boundary_one_sided_ci" if theta[i] in (0.0, 1.0) else "zero_variance")
+        if df[i] <= 0:
+            flags[i].append("df_nonpositive")
+        elif df[i] < reliability.min_df:
+            flags[i].append("low_df")
+        if kind != "mean":
+            if capped[i] < reliability.min_n_eff:
+                flags[i].append("low_n_eff")
+            if width[i] >= reliability.max_ci_width:
+                flags[i].append("wide_ci")
+            elif relative[i] > reliability.max_relative_ci_width:
+                flags[i].append("wide_relative_ci")
+        if dropped[i]:
+            flags[i].append(f"replicates_dropped_{int(dropped[i])}")
+
+
+def contrast(
+    design: Design,
+    outcome: str,
+    first: Mapping[str, object],
+    second: Mapping[str, object] | None = None,
+    *,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """The difference first - second of a proportion or mean between two
+    domains (``{"sex": "male"}``; ``second=None`` is the whole population),
+    with the covariance the design induces between them: the linearised values
+    of the two domains are subtracted row by row before the variance is taken
+    (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``)."""
+    values, kind, _ = _outcome(design.data, outcome, "auto")
+    if kind == "distribution":
+        raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
+    masks = [_domain_mask(design.data, first), _domain_mask(design.data, second)]
+    # Two domains as two columns of one "domain": each row carries its
+    # membership, so one pass gives both estimates and their covariance.
+    valid = ~np.isnan(values[:, 0]) & (masks[0] | masks[1])
+    rows = np.flatnonzero(valid)
+    member = np.column_stack([m[rows] for m in masks]).astype(float)
+    y = values[rows, 0]
+    w = design.weights[rows]
+    totals = (w[:, None] * member).sum(axis=0)
+    if (totals <= 0).any():
+        which = "first" if totals[0] <= 0 else "second"
+        raise LiteracyError(f"The {which} domain of the contrast has no respondents with a weight and an outcome.")
+    theta = (w[:, None] * member * y[:, None]).sum(axis=0) / totals
+    used = DomainRows(rows=rows, domain=np.zeros(len(rows), dtype=np.int64), values=member * y[:, None], n_domains=1)
+    if design.replicates is not None:
+        replicate_used = DomainRows(rows=rows, domain=np.zeros(len(rows), dtype=np.int64),
+                                    values=np.column_stack([member * y[:, None], member]), n_domains=1)  # fmt: skip
+        sums = replicate_estimates(design, replicate_used)[:, 0, :]  # replicates x 4, ratios to the union total
+        thetas = (sums[:, 0] / sums[:, 2] - sums[:, 1] / sums[:, 3])[:, None, None]
+        variance, _ = replicate_variance(design, thetas, np.array([[theta[0] - theta[1]]]))
+        variance = float(variance[0, 0])
+        df = float(design.replicates.df)
+    else:
+        linearised = w[:, None] * member * (y[:, None] - theta[None, :]) / totals[None, :]
+        difference = (linearised[:, 0] - linearised[:, 1])[:, None]
+        variance = float(taylor_variance(design, used, difference)[0, 0])
+        df = float(design_df(design, used)[0])
+    difference_value = float(theta[0] - theta[1])
+    se = np.sqrt(variance)
+    t = float(t_quantile(level, np.array([df]))[0])
+    p_value = float(2 * stats.t.sf(abs(difference_value) / se, df)) if se > 0 and df > 0 else np.nan
+    return pd.DataFrame(
+        {
+            "first": [_describe(first)],
+            "second": [_describe(second)],
+            "estimate_first": [theta[0]],
+            "estimate_second": [theta[1]],
+            "estimate": [difference_value],
+            "se": [se],
+            "ci_lower": [difference_value - t * se],
+            "ci_upper": [difference_value + t * se],
+            "df": [df],
+            "p_value": [p_value],
+        }
+    )
+
+
+def _domain_mask(data: pd.DataFrame, domain: Mapping[str, object] | None) -> np.ndarray:
+    if domain is None:
+        return np.ones(len(data), dtype=bool)
+    mask = np.ones(len(data), dtype=bool)
+    for column, value in domain.items():
+        if column not in data.columns:
+            raise LiteracyError(f"The domain column {column!r} is not in the data.")
+        mask &= (data[column] == value).to_numpy(dtype=bool, na_value=False)
+    if not mask.any():
+        raise LiteracyError(f"No respondent is in the domain {_describe(domain)}.")
+    return mask
+
+
+def _describe(domain: Mapping[str, object] | None) -> str:
+    if domain is None:
+        return "all"
+    return ", ".join(f"{k}={v}" for k, v in domain.items())
