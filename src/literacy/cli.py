@@ -12,9 +12,12 @@ from typing import Any
 import click
 
 from literacy import __version__
+from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
 from literacy.errors import LiteracyError
+from literacy.estimation import CI_METHODS, estimate
+from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
-from literacy.io import read_table, write_table
+from literacy.io import OUTPUT_FORMATS, read_table, write_frame, write_table
 from literacy.scoring import score
 
 LANG = click.option(
@@ -114,3 +117,90 @@ def score_command(input_path: str, instrument: str, output: str, max_missing: fl
         + (f" Wrote {output}." if output != "-" else ""),
         err=True,
     )
+
+
+@main.command("estimate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--outcome", required=True, help="Column to estimate: 0/1 (a rate), a score (a mean) or categories.")
+@click.option(
+    "--by", "by", multiple=True, help="Domain columns, comma-separated to cross them; repeat for more tables."
+)
+@click.option("--weight", help="Weight column (default: every respondent weighs 1).")
+@click.option("--strata", help="Stratum column.")
+@click.option("--psu", help="PSU (cluster) column, nested within strata.")
+@click.option("--fpc", help="Column with the population number of PSUs per stratum, or the sampling fraction.")
+@click.option("--statistic", type=click.Choice(STATISTICS), default="auto", show_default=True)
+@click.option(
+    "--ci",
+    "ci_method",
+    type=click.Choice(CI_METHODS),
+    default="logit",
+    show_default=True,
+    help="Interval method for proportions (R svyciprop: logit, mean, beta).",
+)
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95, show_default=True)
+@click.option(
+    "--lonely-psu",
+    type=click.Choice(LONELY_PSU_RULES),
+    default="fail",
+    show_default=True,
+    help="What to do with strata that have one PSU (R survey.lonely.psu).",
+)
+@click.option(
+    "--replicates", type=click.Choice(REPLICATE_METHODS), help="Variance from replicates made from the design."
+)
+@click.option("--replicate-count", type=click.IntRange(2), default=200, show_default=True, help="Bootstrap replicates.")
+@click.option("--seed", type=int, help="Random seed for bootstrap replicates.")
+@click.option("--fay-rho", type=click.FloatRange(0, 1, max_open=True), default=0.3, show_default=True)
+@click.option("--replicate-weights", help="Supplied replicate weight columns: comma-separated names or a PREFIX*.")
+@click.option("--replicate-type", type=click.Choice(SUPPLIED_TYPES), default="other", show_default=True)
+@click.option("--replicate-scale", type=float, help="Scale factor of supplied replicate weights.")
+@click.option("--mse", is_flag=True, help="Centre replicate variance on the full-sample estimate (R mse=TRUE).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(OUTPUT_FORMATS),
+    default=None,
+    help="Output format (default: from the -o extension, csv for stdout).",
+)
+@click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def estimate_command(
+    input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, strata: str | None, psu: str | None,
+    fpc: str | None, statistic: str, ci_method: str, level: float, lonely_psu: str, replicates: str | None,
+    replicate_count: int, seed: int | None, fay_rho: float, replicate_weights: str | None, replicate_type: str,
+    replicate_scale: float | None, mse: bool, output_format: str | None, output: str, force: bool,
+) -> None:  # fmt: skip
+    """Estimate a rate, mean or distribution with design-based intervals, by domain."""
+    if replicates and replicate_weights:
+        raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")
+    data = read_table(input_path)
+    design = Design(data, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
+    if replicates:
+        design = design.with_replicates(replicates, replicates=replicate_count, seed=seed, fay_rho=fay_rho, mse=mse)
+    elif replicate_weights:
+        columns = _replicate_columns(data.columns, replicate_weights)
+        design = design.with_replicate_columns(columns, type=replicate_type, scale=replicate_scale,
+                                               fay_rho=fay_rho, mse=mse)  # fmt: skip
+    specs = [[c.strip() for c in spec.split(",") if c.strip()] for spec in by] or None
+    result = estimate(design, outcome, specs, statistic=statistic, ci=ci_method, level=level)
+    write_frame(result, output, output_format, force=force)
+    flagged = int((result["flags"] != "").sum())
+    variance = result.attrs["estimate"]["variance"]["method"]
+    click.echo(
+        f"Estimated {outcome} ({result.attrs['estimate']['statistic']}) for {len(result)} row(s) from "
+        f"{len(data)} respondents; variance by {variance}, {design.n_psus} PSUs in {design.n_strata} strata; "
+        f"{flagged} row(s) flagged as unreliable." + (f" Wrote {output}." if output != "-" else ""),
+        err=True,
+    )
+
+
+def _replicate_columns(columns: Any, spec: str) -> list[str]:
+    names = [str(c) for c in columns]
+    if spec.endswith("*"):
+        chosen = [c for c in names if c.startswith(spec[:-1])]
+    else:
+        chosen = [c.strip() for c in spec.split(",") if c.strip()]
+    if not chosen:
+        raise LiteracyError(f"No replicate weight column matches {spec!r}.")
+    return chosen

@@ -196,6 +196,11 @@ def _estimate_spec(
         variance = taylor_variance(design, used, np.nan_to_num(linearised))
         dropped = np.zeros_like(variance, dtype=int)
         df = design_df(design, used).astype(float)
+    if kind != "mean":
+        # Rounding leaves ~1e-35 where the variance is zero (one PSU, p in
+        # {0, 1}); an effective size above 1e13 is taken as exactly zero.
+        with np.errstate(invalid="ignore"):
+            variance = np.where(variance <= 1e-13 * theta * (1 - theta), 0.0, variance)
     deff = _design_effect(design, used, totals, theta, variance)
     frames = []
     for k in range(theta.shape[1]):

@@ -82,10 +82,16 @@ def design_df(design: Design, used: DomainRows) -> np.ndarray:
 
 
 def _count_distinct(domain: np.ndarray, code: np.ndarray, n_domains: int) -> np.ndarray:
+    """Distinct codes per domain: a dense (domain, code) table when it is small,
+    a sort otherwise."""
     if len(domain) == 0:
         return np.zeros(n_domains, dtype=np.int64)
-    pairs = np.unique(domain.astype(np.int64) * (int(code.max()) + 1) + code)
-    return np.bincount(pairs // (int(code.max()) + 1), minlength=n_domains)
+    width = int(code.max()) + 1
+    key = domain.astype(np.int64) * width + code
+    if n_domains * width <= _MAX_CELLS:
+        present = np.bincount(key, minlength=n_domains * width).reshape(n_domains, width) > 0
+        return present.sum(axis=1)
+    return np.bincount(np.unique(key) // width, minlength=n_domains)
 
 
 def taylor_variance(design: Design, used: DomainRows, linearised: np.ndarray) -> np.ndarray:

@@ -97,6 +97,32 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -
         write_json(sidecar, frame.attrs, force=True)
 
 
+OUTPUT_FORMATS = ("csv", "json", "table")
+
+
+def write_frame(
+    frame: pd.DataFrame, path: str | Path, output_format: str | None = None, *, force: bool = False
+) -> None:
+    """Write a result table as CSV/Parquet (by extension), JSON (records plus
+    the table's metadata) or a fixed-width text table for people."""
+    kind = output_format or ("json" if str(path).lower().endswith(".json") else "csv")
+    if kind == "csv":
+        write_table(frame, path, force=force)
+    elif kind == "json":
+        payload = {"metadata": frame.attrs, "rows": json.loads(frame.to_json(orient="records", force_ascii=False))}
+        write_json(path, payload, force=force)
+    elif kind == "table":
+        text = frame.to_string(index=False, float_format=lambda v: f"{v:.4g}") + "\n"
+        if str(path) == STDOUT:
+            sys.stdout.write(text)
+        else:
+            target = Path(path)
+            check_can_write([target], force=force)
+            atomic_write(target, lambda handle: handle.write(text), encoding="utf-8")
+    else:
+        raise LiteracyError(f"Output format {kind!r} is unknown; use one of {', '.join(OUTPUT_FORMATS)}.")
+
+
 def write_json(path: str | Path, payload: Any, *, force: bool = False) -> None:
     if str(path) == STDOUT:
         sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable) + "\n")

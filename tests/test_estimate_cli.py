@@ -1,0 +1,88 @@
+"""`literacy estimate` on real files: output shape, formats, errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO
+from literacy.cli import main
+from literacy.estimation import FIXED_COLUMNS
+
+NHANES = REPO / "tests" / "reference" / "nhanes.csv"
+DESIGN = ["--weight", "WTMEC2YR", "--strata", "SDMVSTRA", "--psu", "SDMVPSU"]
+R = json.loads((REPO / "tests" / "reference" / "survey_reference.json").read_text(encoding="utf-8"))
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, ["estimate", str(NHANES), "--outcome", "HI_CHOL", *DESIGN, *args])
+
+
+def test_csv_output_has_domain_columns_then_the_fixed_columns(tmp_path):
+    out = tmp_path / "estimates.csv"
+    result = run("--by", "race", "--by", "race,RIAGENDR", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert list(table.columns[:2]) == ["race", "RIAGENDR"]
+    assert list(table.columns[2 : 2 + len(FIXED_COLUMNS)]) == FIXED_COLUMNS
+    assert len(table) == 4 + 8
+    reference = pd.DataFrame(R["cases"]["nhanes_race_logit"])
+    by_race = table[table["RIAGENDR"].isna()].merge(reference, on="race", suffixes=("", "_r"))
+    np.testing.assert_allclose(by_race["ci_lower"], by_race["ci_lower_r"], rtol=1e-6)
+    assert "12 row(s)" in result.stderr and "31 PSUs in 15 strata" in result.stderr
+
+
+def test_json_and_table_formats(tmp_path):
+    result = run("--format", "json", "--ci", "korn-graubard")
+    payload = json.loads(result.stdout)
+    assert payload["metadata"]["estimate"]["ci_method"] == "korn-graubard"
+    assert payload["rows"][0]["df"] == 16
+    table = run("--by", "race", "--format", "table")
+    assert table.stdout.splitlines()[0].split()[:3] == ["race", "estimate", "se"]
+
+
+def test_plain_csv_with_na_for_missing(tmp_path):
+    source = tmp_path / "plain.csv"
+    pd.read_csv(NHANES).to_csv(source, index=False, na_rep="NA")
+    result = CliRunner().invoke(main, ["estimate", str(source), "--outcome", "HI_CHOL", *DESIGN])
+    assert result.exit_code == 0, result.output
+    assert float(result.stdout.splitlines()[1].split(",")[0]) == pytest.approx(0.112142956349692)
+
+
+def test_replicates_from_the_design():
+    result = run("--replicates", "jkn", "--by", "race")
+    assert result.exit_code == 0
+    table = pd.read_csv(pd.io.common.StringIO(result.stdout))
+    reference = pd.DataFrame(R["replicates"]["jkn"]["race"])
+    np.testing.assert_allclose(table["se"], reference["se"], rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["--by", "province"], 1, "The by column(s) province are not in the data"),
+        (["--ci", "exact"], 2, "Invalid value for '--ci'"),
+        (["--replicates", "brr"], 1, "BRR needs exactly 2 PSUs in every stratum; 86 (3 PSUs)"),
+        (["--replicates", "jkn", "--replicate-weights", "r*"], 2, "Give either --replicates"),
+        (["--replicate-weights", "rep*"], 1, "No replicate weight column matches 'rep*'"),
+    ],
+)
+def test_errors(args, code, message):
+    result = run(*args)
+    assert result.exit_code == code
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_lonely_psu_from_the_command_line(tmp_path):
+    data = pd.read_csv(NHANES)
+    source = tmp_path / "lonely.csv"
+    data[~((data.SDMVSTRA == 83) & (data.SDMVPSU == 2))].to_csv(source, index=False)
+    failed = CliRunner().invoke(main, ["estimate", str(source), "--outcome", "HI_CHOL", *DESIGN])
+    assert failed.exit_code == 1 and "Stratum 83 has only one PSU" in failed.stderr
+    ok = CliRunner().invoke(main, ["estimate", str(source), "--outcome", "HI_CHOL", *DESIGN, "--lonely-psu", "adjust"])
+    assert ok.exit_code == 0
