@@ -86,3 +86,10 @@ def test_lonely_psu_from_the_command_line(tmp_path):
     assert failed.exit_code == 1 and "Stratum 83 has only one PSU" in failed.stderr
     ok = CliRunner().invoke(main, ["estimate", str(source), "--outcome", "HI_CHOL", *DESIGN, "--lonely-psu", "adjust"])
     assert ok.exit_code == 0
+
+
+def test_reliability_thresholds_from_the_command_line():
+    loose = pd.read_csv(pd.io.common.StringIO(run("--by", "race").stdout))
+    strict = pd.read_csv(pd.io.common.StringIO(run("--by", "race", "--min-n-eff", "1000").stdout))
+    assert loose["flags"].isna().sum() == 4  # no flag on any race
+    assert strict["flags"].fillna("").str.contains("low_n_eff").tolist() == [False, False, True, True]

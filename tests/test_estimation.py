@@ -262,3 +262,57 @@ def test_bootstrap_is_reproducible_with_a_seed():
     pd.testing.assert_frame_equal(first, second)
     with pytest.raises(LiteracyError, match="BRR needs exactly 2 PSUs in every stratum"):
         design.with_replicates("brr")
+
+
+def test_replicate_contrast_equals_the_spread_of_replicate_differences():
+    from literacy import contrast
+    from literacy.estimation.replicates import replicate_weights
+
+    data = pd.read_csv(__import__("conftest").REPO / "tests" / "reference" / "nhanes.csv")
+    design = Design(data, weight="WTMEC2YR", strata="SDMVSTRA", psu="SDMVPSU").with_replicates("jkn")
+    ours = contrast(design, "HI_CHOL", {"RIAGENDR": 2}, {"RIAGENDR": 1})
+    observed = data["HI_CHOL"].notna().to_numpy()
+    y = data["HI_CHOL"].fillna(0).to_numpy()
+    women, men = (data["RIAGENDR"] == 2).to_numpy() & observed, (data["RIAGENDR"] == 1).to_numpy() & observed
+    differences = []
+    for r in range(design.replicates.count):
+        w = replicate_weights(design, r)
+        differences.append((w * y * women).sum() / (w * women).sum() - (w * y * men).sum() / (w * men).sum())
+    differences = np.array(differences)
+    variance = design.replicates.scale * (design.replicates.rscales * (differences - differences.mean()) ** 2).sum()
+    assert ours.loc[0, "se"] == pytest.approx(np.sqrt(variance), rel=1e-10)
+    assert ours.loc[0, "df"] == design.replicates.df
+
+
+def test_a_contrast_against_the_whole_population_uses_the_covariance():
+    from literacy import contrast
+
+    data = _two_strata()
+    design = Design(data, weight="w", strata="h", psu="psu")
+    ours = contrast(design, "y", {"city": "x"}, None)
+    whole = estimate(design, "y").loc[0, "estimate"]
+    x = estimate(design, "y", "city").set_index("city").loc["x", "estimate"]
+    assert ours.loc[0, "estimate"] == pytest.approx(x - whole)
+    # The naive formula on the linearised difference, loop by loop.
+    w, y = data["w"].to_numpy(), data["y"].to_numpy(float)
+    inside = (data["city"] == "x").to_numpy()
+    z = w * inside * (y - x) / (w * inside).sum() - w * (y - whole) / w.sum()
+    variance = 0.0
+    for _, stratum in data.assign(z=z).groupby("h"):
+        totals = stratum.groupby("psu")["z"].sum().to_numpy()
+        variance += len(totals) / (len(totals) - 1) * ((totals - totals.mean()) ** 2).sum()
+    assert ours.loc[0, "se"] == pytest.approx(np.sqrt(variance))
+
+
+def test_the_grade_distribution_of_a_scored_file():
+    from conftest import REPO
+    from literacy import read_table, score
+
+    scored = score(read_table(REPO / "sample_data" / "responses-cast-2024.csv"), "cast-2024")
+    result = estimate(Design(scored), "grade", "city")
+    assert set(result.columns[:2]) == {"city", "level"}
+    assert result["level"].unique().tolist() == ["low", "basic", "literate", "advanced"]
+    assert np.allclose(result.groupby("city")["estimate"].sum(), 1.0)
+    shares = scored.groupby("city")["grade"].value_counts(normalize=True)
+    for _, row in result.iterrows():
+        assert row["estimate"] == pytest.approx(shares[(row["city"], row["level"])])

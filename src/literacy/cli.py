@@ -14,7 +14,7 @@ import click
 from literacy import __version__
 from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
 from literacy.errors import LiteracyError
-from literacy.estimation import CI_METHODS, estimate
+from literacy.estimation import CI_METHODS, Reliability, estimate
 from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
 from literacy.io import OUTPUT_FORMATS, read_table, write_frame, write_table
@@ -156,6 +156,16 @@ def score_command(input_path: str, instrument: str, output: str, max_missing: fl
 @click.option("--replicate-type", type=click.Choice(SUPPLIED_TYPES), default="other", show_default=True)
 @click.option("--replicate-scale", type=float, help="Scale factor of supplied replicate weights.")
 @click.option("--mse", is_flag=True, help="Centre replicate variance on the full-sample estimate (R mse=TRUE).")
+@click.option("--min-n-eff", type=float, default=30.0, show_default=True, help="Flag: effective sample size below.")
+@click.option("--min-df", type=float, default=8.0, show_default=True, help="Flag: degrees of freedom below.")
+@click.option("--max-ci-width", type=float, default=0.30, show_default=True, help="Flag: interval at least this wide.")
+@click.option(
+    "--max-relative-ci-width",
+    type=float,
+    default=1.30,
+    show_default=True,
+    help="Flag: interval width above this share of the estimate.",
+)
 @click.option(
     "--format",
     "output_format",
@@ -169,7 +179,8 @@ def estimate_command(
     input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, strata: str | None, psu: str | None,
     fpc: str | None, statistic: str, ci_method: str, level: float, lonely_psu: str, replicates: str | None,
     replicate_count: int, seed: int | None, fay_rho: float, replicate_weights: str | None, replicate_type: str,
-    replicate_scale: float | None, mse: bool, output_format: str | None, output: str, force: bool,
+    replicate_scale: float | None, mse: bool, min_n_eff: float, min_df: float, max_ci_width: float,
+    max_relative_ci_width: float, output_format: str | None, output: str, force: bool,
 ) -> None:  # fmt: skip
     """Estimate a rate, mean or distribution with design-based intervals, by domain."""
     if replicates and replicate_weights:
@@ -183,7 +194,8 @@ def estimate_command(
         design = design.with_replicate_columns(columns, type=replicate_type, scale=replicate_scale,
                                                fay_rho=fay_rho, mse=mse)  # fmt: skip
     specs = [[c.strip() for c in spec.split(",") if c.strip()] for spec in by] or None
-    result = estimate(design, outcome, specs, statistic=statistic, ci=ci_method, level=level)
+    reliability = Reliability(min_n_eff, min_df, max_ci_width, max_relative_ci_width)
+    result = estimate(design, outcome, specs, statistic=statistic, ci=ci_method, level=level, reliability=reliability)
     write_frame(result, output, output_format, force=force)
     flagged = int((result["flags"] != "").sum())
     variance = result.attrs["estimate"]["variance"]["method"]
