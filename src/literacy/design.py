@@ -117,10 +117,6 @@ class Design:
         lonely = (self.n_psu == 1) & (self.fpc_factor >= 1e-7)
         return [self.stratum_labels[h] for h in np.flatnonzero(lonely)]
 
-    def with_data(self, data: pd.DataFrame) -> Design:
-        """The same design over new data (e.g. after adding scored columns)."""
-        return replace(self, data=data)
-
     def with_replicates(
         self,
         method: str,
