@@ -316,3 +316,21 @@ def test_the_grade_distribution_of_a_scored_file():
     shares = scored.groupby("city")["grade"].value_counts(normalize=True)
     for _, row in result.iterrows():
         assert row["estimate"] == pytest.approx(shares[(row["city"], row["level"])])
+
+
+@pytest.mark.parametrize("replicates", [None, "jkn"])
+def test_chunking_over_domains_gives_the_same_answer(monkeypatch, replicates):
+    """Many domains x many PSUs are processed in chunks of domains; force tiny
+    chunks and compare with the one-chunk answer."""
+    import literacy.estimation.variance as variance
+
+    rng = np.random.default_rng(8)
+    data = pd.DataFrame({"h": rng.integers(0, 5, 3000), "psu": rng.integers(0, 6, 3000), "w": rng.uniform(1, 4, 3000),
+                         "y": rng.integers(0, 2, 3000), "d": rng.integers(0, 40, 3000)})  # fmt: skip
+    design = Design(data, weight="w", strata="h", psu="psu")
+    if replicates:
+        design = design.with_replicates(replicates)
+    whole = estimate(design, "y", "d")
+    monkeypatch.setattr(variance, "_MAX_CELLS", 70)  # 2 domains of 30 PSUs per chunk
+    chunked = estimate(design, "y", "d")
+    pd.testing.assert_frame_equal(whole, chunked, check_exact=False, rtol=1e-12)

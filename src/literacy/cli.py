@@ -201,7 +201,8 @@ def estimate_command(
     variance = result.attrs["estimate"]["variance"]["method"]
     click.echo(
         f"Estimated {outcome} ({result.attrs['estimate']['statistic']}) for {len(result)} row(s) from "
-        f"{len(data)} respondents; variance by {variance}, {design.n_psus} PSUs in {design.n_strata} strata; "
+        f"{len(data)} respondents; variance by {variance}, {design.n_psus} PSUs in {design.n_strata} "
+        f"{'stratum' if design.n_strata == 1 else 'strata'}; "
         f"{flagged} row(s) flagged as unreliable." + (f" Wrote {output}." if output != "-" else ""),
         err=True,
     )

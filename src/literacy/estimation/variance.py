@@ -179,13 +179,15 @@ def replicate_estimates(design: Design, used: DomainRows) -> np.ndarray:
     if replicates.factors is not None:
         # Replicate weights are PSU multipliers: aggregate to domains x PSUs
         # once, then one matrix product gives every replicate.
-        w = design.weights[used.rows]
-        denominator = _psu_table(design, used.domain, used.rows, w, n_domains) @ replicates.factors
         out = np.empty((replicates.count, n_domains, n_columns))
-        for k in range(n_columns):
-            numerator = _psu_table(design, used.domain, used.rows, w * used.values[:, k], n_domains)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[:, :, k] = (numerator @ replicates.factors / denominator).T
+        for lo, hi, rows in _domain_chunks(used, design.n_psus):
+            domain, source = used.domain[rows] - lo, used.rows[rows]
+            w = design.weights[source]
+            denominator = _psu_table(design, domain, source, w, hi - lo) @ replicates.factors
+            for k in range(n_columns):
+                numerator = _psu_table(design, domain, source, w * used.values[rows, k], hi - lo)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[:, lo:hi, k] = (numerator @ replicates.factors / denominator).T
         return out
     out = np.empty((replicates.count, n_domains, n_columns))
     for r in range(replicates.count):
