@@ -39,6 +39,7 @@ class Replicates:
     mse: bool = False
     factors: np.ndarray | None = None
     columns: tuple[str, ...] = ()
+    matrix: np.ndarray | None = None  # supplied replicate weights, rows x replicates
     seed: int | None = None
     fay_rho: float | None = None
 

@@ -21,6 +21,7 @@ from literacy.estimation.intervals import CI_METHODS, mean_interval, proportion_
 from literacy.estimation.variance import (
     DomainRows,
     design_df,
+    domain_sums,
     domain_totals,
     replicate_df,
     replicate_estimates,
@@ -79,12 +80,13 @@ def estimate(
         raise LiteracyError(f"The confidence level must be between 0 and 1 (e.g. 0.95), not {level}.")
     reliability = reliability or Reliability()
     values, kind, levels = _outcome(design.data, outcome, statistic)
+    specs = by_specs(by)
     frames = []
-    for spec in by_specs(by):
+    for spec in specs:
         codes, keys = _domains(design.data, spec)
         frames.append(_estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability))
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    domain_columns = list(dict.fromkeys(c for spec in by_specs(by) for c in spec))
+    domain_columns = list(dict.fromkeys(c for spec in specs for c in spec))
     leading = domain_columns + (["level"] if kind == "distribution" else [])
     result = result[leading + FIXED_COLUMNS + EXTRA_COLUMNS]
     result.attrs = {
@@ -93,7 +95,7 @@ def estimate(
             "statistic": kind,
             "ci_method": ci if kind != "mean" else "wald",
             "level": level,
-            "by": by_specs(by),
+            "by": specs,
             "variance": _variance_description(design),
             "lonely_psu": design.lonely_psu,
             "reliability": reliability.__dict__,
@@ -189,10 +191,9 @@ def _estimate_spec(
                 logit_variance, _ = replicate_variance(design, _logit(thetas), _logit(theta))
         df = replicate_df(design, used).astype(float)
     else:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            linearised = (
-                design.weights[used.rows, None] * (used.values - theta[used.domain]) / totals.weight[used.domain, None]
-            )
+        linearised = _linearise(
+            design.weights[used.rows], used.values, theta[used.domain], totals.weight[used.domain, None]
+        )
         variance = taylor_variance(design, used, np.nan_to_num(linearised))
         dropped = np.zeros_like(variance, dtype=int)
         df = design_df(design, used).astype(float)
@@ -216,6 +217,13 @@ def _estimate_spec(
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def _linearise(weights: np.ndarray, values: np.ndarray, ratio: np.ndarray, total: np.ndarray) -> np.ndarray:
+    """Linearised values of a ratio estimator, row by row: w (y - theta) / N
+    (Woodruff; R ``svymean`` passes x * w / sum(w) after centring)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return weights[:, None] * (values - ratio) / total
+
+
 def _design_effect(design: Design, used: DomainRows, totals, theta: np.ndarray, variance: np.ndarray) -> np.ndarray:
     """Variance over the variance under simple random sampling of the same
     number of respondents (R ``svymean(deff=TRUE)``): without replacement when
@@ -225,10 +233,7 @@ def _design_effect(design: Design, used: DomainRows, totals, theta: np.ndarray, 
     w = design.weights[used.rows]
     n = totals.rows_weighted.astype(float)
     population = totals.weight
-    squares = np.column_stack(
-        [np.bincount(used.domain, weights=w * (used.values[:, k] - theta[used.domain, k]) ** 2,
-                     minlength=used.n_domains) for k in range(theta.shape[1])]
-    ) if len(used.rows) else np.zeros_like(theta)  # fmt: skip
+    squares = domain_sums(used.domain, w[:, None] * (used.values - theta[used.domain]) ** 2, used.n_domains)
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = squares / population[:, None] * (n / (n - 1))[:, None]
         srs = np.where(population > n, (population - n) / (population * n), 1.0 / n)[:, None] * s2
@@ -250,7 +255,6 @@ def _columns(
 ) -> pd.DataFrame:
     rows = totals.rows
     se = np.sqrt(variance)
-    flags = [[] for _ in range(len(theta))]
     if kind == "mean":
         lower, upper = mean_interval(theta, variance, df, level)
         boundary = np.zeros(len(theta), dtype=bool)
@@ -262,7 +266,7 @@ def _columns(
             n_eff = np.where(variance > 0, theta * (1 - theta) / variance, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
         cv = se / theta
-    _add_flags(flags, kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability)
+    flags = _flags(kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability)
     return pd.DataFrame(
         {
             "estimate": theta,
@@ -273,7 +277,7 @@ def _columns(
             "n": rows.astype(np.int64),
             "deff": deff,
             "cv": cv,
-            "flags": [";".join(f) for f in flags],
+            "flags": flags,
             "population": totals.weight,
             "n_eff": n_eff,
         }
@@ -285,34 +289,36 @@ def _logit(p: np.ndarray) -> np.ndarray:
         return np.log(p / (1 - p))
 
 
-def _add_flags(flags, kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability) -> None:
-    """Short reasons a report can show next to a greyed-out cell."""
+def _flags(kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliability) -> np.ndarray:
+    """Short reasons a report can show next to a greyed-out cell, joined by
+    ";" (empty when the estimate is reliable); built flag by flag over all
+    domains at once."""
     width = upper - lower
     capped = np.where(np.isnan(n_eff), rows, np.minimum(n_eff, rows))  # NCHS: deff below 1 counts as 1
     with np.errstate(invalid="ignore", divide="ignore"):
         relative = width / theta
-    for i in range(len(theta)):
-        if rows[i] == 0:
-            flags[i].append("no_data")
-            continue
-        if np.isnan(theta[i]):
-            flags[i].append("no_weight")
-            continue
-        if boundary[i]:
-            flags[i].append("boundary_one_sided_ci" if theta[i] in (0.0, 1.0) else "zero_variance")
-        if df[i] <= 0:
-            flags[i].append("df_nonpositive")
-        elif df[i] < reliability.min_df:
-            flags[i].append("low_df")
-        if kind != "mean":
-            if capped[i] < reliability.min_n_eff:
-                flags[i].append("low_n_eff")
-            if width[i] >= reliability.max_ci_width:
-                flags[i].append("wide_ci")
-            elif relative[i] > reliability.max_relative_ci_width:
-                flags[i].append("wide_relative_ci")
-        if dropped[i]:
-            flags[i].append(f"replicates_dropped_{int(dropped[i])}")
+    no_data = rows == 0
+    no_weight = ~no_data & np.isnan(theta)
+    estimated = ~no_data & ~no_weight
+    proportion = kind != "mean"
+    rules = [
+        (no_data, "no_data"),
+        (no_weight, "no_weight"),
+        (estimated & boundary & ((theta == 0) | (theta == 1)), "boundary_one_sided_ci"),
+        (estimated & boundary & (theta > 0) & (theta < 1), "zero_variance"),
+        (estimated & (df <= 0), "df_nonpositive"),
+        (estimated & (df > 0) & (df < reliability.min_df), "low_df"),
+        (estimated & proportion & (capped < reliability.min_n_eff), "low_n_eff"),
+        (estimated & proportion & (width >= reliability.max_ci_width), "wide_ci"),
+        (estimated & proportion & ~(width >= reliability.max_ci_width) & (relative > reliability.max_relative_ci_width),
+         "wide_relative_ci"),
+        (estimated & (dropped > 0), np.char.add("replicates_dropped_", dropped.astype(int).astype(str))),
+    ]  # fmt: skip
+    flags = np.full(len(theta), "", dtype=object)
+    for mask, label in rules:
+        joined = np.where(flags == "", label, flags + ";" + np.asarray(label, dtype=object))
+        flags = np.where(mask, joined, flags)
+    return flags
 
 
 def contrast(
@@ -354,7 +360,7 @@ def contrast(
         variance = float(variance[0, 0])
         df = float(design.replicates.df)
     else:
-        linearised = w[:, None] * member * (y[:, None] - theta[None, :]) / totals[None, :]
+        linearised = _linearise(w, member * y[:, None], member * theta[None, :], totals[None, :])
         difference = (linearised[:, 0] - linearised[:, 1])[:, None]
         variance = float(taylor_variance(design, used, difference)[0, 0])
         df = float(design_df(design, used)[0])

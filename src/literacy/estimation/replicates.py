@@ -103,7 +103,7 @@ def supplied_replicates(
         df = rank_of(np.unique(matrix, axis=0)) - 1
     return Replicates(
         method=f"supplied-{type}", scale=float(scale), rscales=rscales, df=int(df), mse=mse,
-        columns=tuple(columns), fay_rho=fay_rho,
+        columns=tuple(columns), matrix=matrix, fay_rho=fay_rho,
     )  # fmt: skip
 
 
@@ -113,7 +113,8 @@ def replicate_weights(design: Design, r: int) -> np.ndarray:
     assert replicates is not None
     if replicates.factors is not None:
         return design.weights * replicates.factors[design.psu_code, r]
-    return design.data[replicates.columns[r]].to_numpy(dtype=float)
+    assert replicates.matrix is not None
+    return replicates.matrix[:, r]
 
 
 # ---------------------------------------------------------------------------

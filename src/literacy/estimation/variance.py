@@ -52,17 +52,18 @@ class DomainTotals:
             return self.value / self.weight[:, None]
 
 
+def domain_sums(domain: np.ndarray, values: np.ndarray, n_domains: int) -> np.ndarray:
+    """Column sums of ``values`` (rows x columns) within each domain."""
+    return np.column_stack(
+        [np.bincount(domain, weights=values[:, k], minlength=n_domains) for k in range(values.shape[1])]
+    ).reshape(n_domains, values.shape[1])
+
+
 def domain_totals(design: Design, used: DomainRows) -> DomainTotals:
     w = design.weights[used.rows]
     n = used.n_domains
     weight = np.bincount(used.domain, weights=w, minlength=n)
-    value = (
-        np.column_stack(
-            [np.bincount(used.domain, weights=w * used.values[:, k], minlength=n) for k in range(used.values.shape[1])]
-        )
-        if len(used.rows)
-        else np.zeros((n, used.values.shape[1]))
-    )
+    value = domain_sums(used.domain, w[:, None] * used.values, n)
     rows = np.bincount(used.domain, minlength=n)
     rows_weighted = np.bincount(used.domain[w > 0], minlength=n)
     return DomainTotals(weight, value, rows, rows_weighted)
@@ -193,10 +194,8 @@ def replicate_estimates(design: Design, used: DomainRows) -> np.ndarray:
     for r in range(replicates.count):
         w = replicate_weights(design, r)[used.rows]
         denominator = np.bincount(used.domain, weights=w, minlength=n_domains)
-        for k in range(n_columns):
-            numerator = np.bincount(used.domain, weights=w * used.values[:, k], minlength=n_domains)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[r, :, k] = numerator / denominator
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[r] = domain_sums(used.domain, w[:, None] * used.values, n_domains) / denominator[:, None]
     return out
 
 
@@ -208,32 +207,28 @@ def replicate_df(design: Design, used: DomainRows) -> np.ndarray:
 
     replicates = design.replicates
     assert replicates is not None
-    out = np.full(used.n_domains, float(replicates.df))
+    out = np.full(used.n_domains, np.nan)
     keep = design.weights[used.rows] > 0
     rows, domain = used.rows[keep], used.domain[keep]
-    if replicates.factors is None:
-        matrix = design.data[list(replicates.columns)].to_numpy(dtype=float)
-        for d in range(used.n_domains):
-            subset = matrix[rows[domain == d]]
-            out[d] = rank_of(np.unique(subset, axis=0)) - 1 if len(subset) else np.nan
-        return out
-    psus = design.psu_code[rows]
-    order = np.lexsort((psus, domain))
-    domain_sorted, psu_sorted = domain[order], psus[order]
-    fresh = np.ones(len(order), dtype=bool)
-    fresh[1:] = (domain_sorted[1:] != domain_sorted[:-1]) | (psu_sorted[1:] != psu_sorted[:-1])
-    domain_sorted, psu_sorted = domain_sorted[fresh], psu_sorted[fresh]
-    bounds = np.searchsorted(domain_sorted, np.arange(used.n_domains + 1))
+    order = np.argsort(domain, kind="stable")
+    bounds = np.searchsorted(domain[order], np.arange(used.n_domains + 1))
     cache: dict[bytes, float] = {}
     for d in range(used.n_domains):
-        members = psu_sorted[bounds[d] : bounds[d + 1]]
+        members = rows[order[bounds[d] : bounds[d + 1]]]
         if len(members) == 0:
-            out[d] = np.nan
-        elif len(members) < design.n_psus:
-            key = members.tobytes()
-            if key not in cache:
-                cache[key] = rank_of(replicates.factors[members]) - 1
-            out[d] = cache[key]
+            continue
+        if replicates.factors is None:
+            out[d] = rank_of(np.unique(replicates.matrix[members], axis=0)) - 1
+            continue
+        # Rows of one PSU carry the same multipliers: the rank is that of the PSUs' rows.
+        psus = np.unique(design.psu_code[members])
+        if len(psus) == design.n_psus:
+            out[d] = replicates.df
+            continue
+        key = psus.tobytes()
+        if key not in cache:
+            cache[key] = rank_of(replicates.factors[psus]) - 1
+        out[d] = cache[key]
     return out
 
 

@@ -112,25 +112,23 @@ def write_frame(
         payload = {"metadata": frame.attrs, "rows": json.loads(frame.to_json(orient="records", force_ascii=False))}
         write_json(path, payload, force=force)
     elif kind == "table":
-        text = frame.to_string(index=False, float_format=lambda v: f"{v:.4g}") + "\n"
-        if str(path) == STDOUT:
-            sys.stdout.write(text)
-        else:
-            target = Path(path)
-            check_can_write([target], force=force)
-            atomic_write(target, lambda handle: handle.write(text), encoding="utf-8")
+        write_text(path, frame.to_string(index=False, float_format=lambda v: f"{v:.4g}") + "\n", force=force)
     else:
         raise LiteracyError(f"Output format {kind!r} is unknown; use one of {', '.join(OUTPUT_FORMATS)}.")
 
 
 def write_json(path: str | Path, payload: Any, *, force: bool = False) -> None:
+    write_text(path, json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable) + "\n", force=force)
+
+
+def write_text(path: str | Path, text: str, *, force: bool = False) -> None:
+    """UTF-8 text to stdout (``-``) or atomically to a new file."""
     if str(path) == STDOUT:
-        sys.stdout.write(json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable) + "\n")
+        sys.stdout.write(text)
         return
-    path = Path(path)
-    check_can_write([path], force=force)
-    text = json.dumps(payload, ensure_ascii=False, indent=2, default=_jsonable) + "\n"
-    atomic_write(path, lambda handle: handle.write(text), encoding="utf-8")
+    target = Path(path)
+    check_can_write([target], force=force)
+    atomic_write(target, lambda handle: handle.write(text), encoding="utf-8")
 
 
 def check_can_write(paths: list[Path], *, force: bool) -> None:
