@@ -39,7 +39,7 @@ class Replicates:
     mse: bool = False
     factors: np.ndarray | None = None
     columns: tuple[str, ...] = ()
-    matrix: np.ndarray | None = None  # supplied replicate weights, rows x replicates
+    matrix: np.ndarray | None = None  # row-level replicate weights (supplied, or recalibrated), rows x replicates
     seed: int | None = None
     fay_rho: float | None = None
 
@@ -63,6 +63,9 @@ class Design:
     fpc: str | None = None
     lonely_psu: LonelyRule = "fail"
     replicates: Replicates | None = None
+    # "auto": taken from the data's weighting record when ``weight`` is the
+    # weight that record made; None: weights treated as fixed.
+    calibration: object = "auto"
     # Derived arrays (filled in __post_init__).
     weights: np.ndarray = field(init=False, repr=False)
     stratum_code: np.ndarray = field(init=False, repr=False)
@@ -103,6 +106,14 @@ class Design:
         n_psu = np.bincount(psu_stratum, minlength=len(stratum_labels))
         set_(self, "n_psu", n_psu)
         set_(self, "fpc_factor", self._fpc_factor(n_psu))
+        if isinstance(self.calibration, str):
+            if self.calibration != "auto":
+                raise LiteracyError("calibration must be 'auto', None or a Calibration.")
+            from literacy.weighting import calibration_for
+
+            record = data.attrs.get("weighting")
+            calibrated = record and self.weight is not None and record.get("final_weight") == self.weight
+            set_(self, "calibration", calibration_for(data, record) if calibrated else None)
 
     # ------------------------------------------------------------------ helpers
     @property

@@ -48,6 +48,15 @@ def make_replicates(
         if replicates < 2:
             raise LiteracyError("The bootstrap needs at least 2 replicates.")
         factors, scale, rscales = _rao_wu_bootstrap(design, replicates, seed)
+    matrix = None
+    calibration = design.calibration
+    if calibration is not None:
+        # Every replicate is calibrated again to the same targets (as R does
+        # for calibrated replicate designs), so its weights are no longer PSU
+        # multiples of the full-sample weights: keep them row by row.
+        matrix = np.column_stack(
+            [calibration.recalibrate(calibration.base * factors[design.psu_code, r]) for r in range(factors.shape[1])]
+        )
     return Replicates(
         method=method,
         scale=scale,
@@ -55,6 +64,7 @@ def make_replicates(
         df=rank_of(factors) - 1,
         mse=mse,
         factors=factors,
+        matrix=matrix,
         seed=seed,
         fay_rho=fay_rho if method == "fay" else None,
     )
@@ -111,10 +121,9 @@ def replicate_weights(design: Design, r: int) -> np.ndarray:
     """The analysis weights of replicate ``r`` for every row."""
     replicates = design.replicates
     assert replicates is not None
-    if replicates.factors is not None:
-        return design.weights * replicates.factors[design.psu_code, r]
-    assert replicates.matrix is not None
-    return replicates.matrix[:, r]
+    if replicates.matrix is not None:
+        return replicates.matrix[:, r]
+    return design.weights * replicates.factors[design.psu_code, r]
 
 
 # ---------------------------------------------------------------------------

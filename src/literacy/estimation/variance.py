@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 
 from literacy.design import Design
 from literacy.errors import LiteracyError
@@ -101,9 +102,21 @@ def taylor_variance(design: Design, used: DomainRows, linearised: np.ndarray) ->
     check_lonely(design)
     out = np.zeros((used.n_domains, linearised.shape[1]))
     lonely = (design.n_psu == 1) & (design.fpc_factor >= 1e-7)
+    calibration = design.calibration
+    if calibration is not None:
+        inverse, psu_x = calibration.residual_operator(design.psu_code, design.n_psus)
     for lo, hi, rows in _domain_chunks(used, design.n_psus):
+        domain, source = used.domain[rows] - lo, used.rows[rows]
         for k in range(linearised.shape[1]):
-            totals = _psu_table(design, used.domain[rows] - lo, used.rows[rows], linearised[rows, k], hi - lo)
+            totals = _psu_table(design, domain, source, linearised[rows, k], hi - lo)
+            if calibration is not None:
+                # Residuals on the calibration variables (R svyrecvar with a
+                # greg_calibration): Z - (b M^+) A' with b = sum of x z / g per domain.
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    scaled = np.where(calibration.g[source] > 0, linearised[rows, k] / calibration.g[source], 0.0)
+                onehot = sparse.csr_matrix((scaled, (domain, np.arange(len(rows)))), shape=(hi - lo, len(rows)))
+                b = (onehot @ calibration.model.matrix[source]).toarray()
+                totals = totals - (b @ inverse) @ psu_x.T
             out[lo:hi, k] = _stratified_sum_of_squares(design, totals, lonely)
     if design.lonely_psu == "average" and lonely.any():
         out *= _average_factor(design, used, lonely)[:, None]
@@ -177,7 +190,7 @@ def replicate_estimates(design: Design, used: DomainRows) -> np.ndarray:
     replicates = design.replicates
     assert replicates is not None
     n_domains, n_columns = used.n_domains, used.values.shape[1]
-    if replicates.factors is not None:
+    if replicates.matrix is None:
         # Replicate weights are PSU multipliers: aggregate to domains x PSUs
         # once, then one matrix product gives every replicate.
         out = np.empty((replicates.count, n_domains, n_columns))
@@ -217,7 +230,7 @@ def replicate_df(design: Design, used: DomainRows) -> np.ndarray:
         members = rows[order[bounds[d] : bounds[d + 1]]]
         if len(members) == 0:
             continue
-        if replicates.factors is None:
+        if replicates.factors is None:  # supplied columns
             out[d] = rank_of(np.unique(replicates.matrix[members], axis=0)) - 1
             continue
         # Rows of one PSU carry the same multipliers: the rank is that of the PSUs' rows.

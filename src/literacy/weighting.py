@@ -1,0 +1,594 @@
+"""Weighting to census margins: nonresponse adjustment, post-stratification,
+raking, linear (GREG) and bounded calibration, trimming, diagnostics.
+
+Every step starts from base (design) weights, never from ones. The methods
+follow R ``survey``:
+
+* ``poststratify``: one (possibly joint) margin, weights x target / weighted
+  sample count per cell (``postStratify``).
+* ``rake``: iterative proportional fitting over several margins (``rake``),
+  iterated to a relative misfit below ``epsilon``.
+* ``linear``: GREG calibration, g = 1 + x'lambda (``calibrate(calfun="linear")``);
+  with ``bounds`` the adjustment is clipped and solved by Newton steps as R's
+  ``grake``.
+* ``raking-bounded``: g = exp(x'lambda) clipped to ``bounds``
+  (``calibrate(calfun="raking", bounds=)``, Deville & Sarndal 1992).
+
+Per-city weighting interacts every margin with the city, so all cities are
+solved at once. After a step the final weights must reproduce every target
+within tolerance, or the step stops with the margin that is off.
+
+The weighted table records how it was made (``attrs["weighting"]``), and
+:func:`calibration_for` turns that record into the projection the Taylor
+variance needs (R ``svyrecvar``: residuals of the linearised values on the
+calibration variables, Deville & Sarndal 1992; Lumley 2010 ch. 7).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from scipy import sparse
+
+from literacy.errors import LiteracyError
+from literacy.io import read_table
+
+METHODS = ("poststratify", "rake", "linear", "raking-bounded")
+CELL_SEPARATOR = " | "  # joins the categories of a joint (post-stratification) cell
+_TOLERANCE = 1e-8  # relative misfit allowed in the final check of every target
+
+
+# --------------------------------------------------------------------------- margins
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Population targets in long form: ``variable, category, target`` (and
+    ``city`` for per-city weighting). A joint margin has ``variable`` like
+    ``sex*age_band`` and categories joined by `` | ``."""
+
+    table: pd.DataFrame
+    by: str | None = None
+
+    @property
+    def variables(self) -> list[str]:
+        return list(dict.fromkeys(self.table["variable"]))
+
+
+def read_margins(path: str | Path, *, by: str | None = None) -> Margins:
+    """Read a margins file a statistician types from census tables.
+
+    Long format: columns ``variable, category, target`` (plus ``city`` or the
+    ``by`` column). Joint format for post-stratification: one column per cell
+    variable and a ``target`` column. Targets are counts, or shares when a
+    variable's targets sum to 1."""
+    return margins_from_frame(read_table(path), by=by, source=str(path))
+
+
+def margins_from_frame(frame: pd.DataFrame, *, by: str | None = None, source: str = "margins") -> Margins:
+    columns = {str(c).strip().lower(): c for c in frame.columns}
+    if "target" not in columns:
+        raise LiteracyError(
+            f"{source} needs a target column (and variable, category; or one column per cell variable)."
+        )
+    by_column = None
+    if by is not None:
+        by_column = columns.get(by.lower()) or columns.get("city")
+        if by_column is None:
+            raise LiteracyError(f"{source} has no {by!r} (or city) column for per-{by} weighting.")
+    targets = pd.to_numeric(frame[columns["target"]], errors="coerce")
+    if targets.isna().any() or (targets < 0).any():
+        raise LiteracyError(f"{source}: every target must be a number of at least 0.")
+    if "variable" in columns and "category" in columns:
+        long = pd.DataFrame(
+            {"variable": frame[columns["variable"]].map(_label), "category": frame[columns["category"]].map(_label)}
+        )
+    else:
+        cell_columns = [c for c in frame.columns if c not in (columns["target"], by_column)]
+        if not cell_columns:
+            raise LiteracyError(f"{source} has no cell columns besides the target.")
+        long = pd.DataFrame(
+            {
+                "variable": "*".join(str(c).strip() for c in cell_columns),
+                "category": _joint_labels(frame, cell_columns),
+            }
+        )
+    long["target"] = targets.to_numpy(dtype=float)
+    long.insert(0, "by", frame[by_column].map(_label) if by_column is not None else "")
+    duplicated = long.duplicated(["by", "variable", "category"])
+    if duplicated.any():
+        first = long[duplicated].iloc[0]
+        raise LiteracyError(f"{source} lists {first['variable']}={first['category']} twice.")
+    return Margins(long.reset_index(drop=True), by)
+
+
+def apply_collapse(data: pd.DataFrame, margins: Margins, rules: Mapping[str, Mapping[str, str]]) -> tuple:
+    """Map categories together in the data and the margins, summing targets
+    (a ``--collapse`` YAML file: ``{variable: {category: merged_category}}``)."""
+    data = data.copy()
+    table = margins.table.copy()
+    for variable, mapping in rules.items():
+        mapping = {_label(k): _label(v) for k, v in mapping.items()}
+        if variable not in data.columns:
+            raise LiteracyError(f"The collapse rules name {variable!r}, which is not a column of the data.")
+        data[variable] = data[variable].map(_label).replace(mapping)
+        rows = table["variable"] == variable
+        table.loc[rows, "category"] = table.loc[rows, "category"].replace(mapping)
+    table = table.groupby(["by", "variable", "category"], sort=False, as_index=False)["target"].sum()
+    return data, Margins(table, margins.by)
+
+
+def read_collapse(path: str | Path) -> dict:
+    try:
+        rules = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise LiteracyError(f"The collapse file {path} could not be read ({exc}).") from None
+    if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
+        raise LiteracyError(f"The collapse file {path} must map each variable to {{category: merged_category}}.")
+    return rules
+
+
+# --------------------------------------------------------------------------- the model matrix
+
+
+@dataclass(frozen=True)
+class CalibrationModel:
+    """Indicator columns for every (city, margin, category) and their targets."""
+
+    matrix: sparse.csr_matrix  # rows x columns, 0/1
+    targets: np.ndarray
+    columns: pd.DataFrame  # by, variable, category per column
+    margin_of_column: np.ndarray  # index of the margin (by, variable) of each column
+
+
+def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> CalibrationModel:
+    """Match data categories to margin categories (after trimming spaces) and
+    build the indicator matrix. Shares become counts of the base-weighted
+    total; every margin of a city must add up to the same population."""
+    table = margins.table.copy()
+    n = len(data)
+    group = np.full(n, "", dtype=object) if margins.by is None else _group_labels(data, margins.by)
+    known_groups = set(table["by"])
+    if margins.by is not None:
+        missing_groups = sorted(set(group) - known_groups)
+        if missing_groups:
+            raise LiteracyError(
+                f"The data have {margins.by} {', '.join(missing_groups[:5])} with no margins; add their targets."
+            )
+    # Shares -> counts, per (by, variable).
+    for (by_value, variable), rows in table.groupby(["by", "variable"], sort=False).groups.items():
+        total = table.loc[rows, "target"].sum()
+        if abs(total - 1.0) <= 1e-6:
+            table.loc[rows, "target"] *= base[group == by_value].sum()
+    _check_margin_totals(table)
+    row_index, col_index = [], []
+    columns = []
+    margin_ids = []
+    for margin_id, ((by_value, variable), part) in enumerate(table.groupby(["by", "variable"], sort=False)):
+        in_group = np.flatnonzero(group == by_value)
+        labels = _data_labels(data, variable, in_group)
+        categories = list(part["category"])
+        unknown = sorted(set(labels) - set(categories))
+        if unknown:
+            where = f" in {margins.by} {by_value}" if margins.by else ""
+            raise LiteracyError(
+                f"The data have {variable}={', '.join(unknown[:5])}{where}, which the margins do not list "
+                f"(they list {', '.join(categories[:8])}); add a target or collapse the category (--collapse)."
+            )
+        position = {category: len(columns) + k for k, category in enumerate(categories)}
+        present = set(labels)
+        for category, target in zip(categories, part["target"], strict=True):
+            if category not in present and target > 0:
+                where = f" in {margins.by} {by_value}" if margins.by else ""
+                raise LiteracyError(
+                    f"No respondent has {variable}={category}{where}, but the population has {target:g}; "
+                    "collapse it with a neighbouring category (--collapse) so the cell is not empty."
+                )
+            if category in present and target == 0:
+                raise LiteracyError(
+                    f"Respondents have {variable}={category} but its population target is 0; fix the margins."
+                )
+        row_index.append(in_group)
+        col_index.append(np.fromiter((position[label] for label in labels), dtype=np.int64, count=len(labels)))
+        columns.extend((by_value, variable, category) for category in categories)
+        margin_ids.extend([margin_id] * len(categories))
+    rows_all = np.concatenate(row_index)
+    cols_all = np.concatenate(col_index)
+    matrix = sparse.csr_matrix((np.ones(len(rows_all)), (rows_all, cols_all)), shape=(n, len(columns)))
+    present = np.asarray(matrix.sum(axis=0)).ravel() > 0
+    frame = pd.DataFrame(columns, columns=["by", "variable", "category"])
+    keep = np.flatnonzero(present)
+    return CalibrationModel(
+        matrix=matrix[:, keep].tocsr(),
+        targets=table["target"].to_numpy(dtype=float)[keep],
+        columns=frame.iloc[keep].reset_index(drop=True),
+        margin_of_column=np.asarray(margin_ids)[keep],
+    )
+
+
+def _check_margin_totals(table: pd.DataFrame) -> None:
+    for by_value, part in table.groupby("by", sort=False):
+        sums = part.groupby("variable", sort=False)["target"].sum()
+        if (sums.max() - sums.min()) > 1e-6 * max(1.0, sums.max()):
+            where = f" for {by_value}" if by_value else ""
+            listed = ", ".join(f"{v} {s:,.6g}" for v, s in sums.items())
+            raise LiteracyError(f"The margins disagree on the population{where}: {listed}; each must sum to the same.")
+
+
+# --------------------------------------------------------------------------- solving
+
+
+@dataclass(frozen=True)
+class WeightingResult:
+    data: pd.DataFrame  # input plus the final weight column, attrs["weighting"] set
+    diagnostics: pd.DataFrame  # one row per city (or one row)
+    margins: pd.DataFrame  # target vs achieved for every category
+    record: dict = field(default_factory=dict)
+
+
+def weight(
+    data: pd.DataFrame,
+    margins: Margins,
+    *,
+    base_weight: str,
+    method: str = "rake",
+    bounds: tuple[float, float] | None = None,
+    trim: tuple[str, float] | None = None,
+    out_weight: str = "weight_final",
+    maxit: int = 100,
+    epsilon: float = 1e-10,
+    collapse: Mapping[str, Mapping[str, str]] | None = None,
+) -> WeightingResult:
+    """Adjust ``base_weight`` to the margins; returns the data with ``out_weight``."""
+    if method not in METHODS:
+        raise LiteracyError(f"Weighting method {method!r} is unknown; use one of {', '.join(METHODS)}.")
+    if base_weight not in data.columns:
+        raise LiteracyError(f"The base weight column {base_weight!r} is not in the data.")
+    if out_weight in data.columns and out_weight != base_weight:
+        raise LiteracyError(f"The data already have a column {out_weight!r}; choose another --out-weight.")
+    base = _base_weights(data, base_weight)
+    working = data
+    if collapse:
+        working, margins = apply_collapse(data, margins, collapse)
+    model = build_model(working, margins, base)
+    if method == "poststratify" and len(set(zip(model.columns["variable"], strict=True))) > 1:
+        raise LiteracyError(
+            "Post-stratification takes one joint table of cells; for several margins use --method rake."
+        )
+    g, iterations = solve(model, base, method, bounds, maxit, epsilon)
+    final = base * g
+    trimmed = np.zeros(len(final), dtype=bool)
+    if trim is not None:
+        final, trimmed, iterations = _trim_and_recalibrate(model, base, final, method, bounds, trim, maxit, epsilon)
+    check_targets(model, final)
+    out = data.copy()
+    out[out_weight] = final
+    record = {
+        "method": method,
+        "base_weight": base_weight,
+        "final_weight": out_weight,
+        "by": margins.by,
+        "bounds": list(bounds) if bounds else None,
+        "trim": list(trim) if trim else None,
+        "collapse": {k: dict(v) for k, v in (collapse or {}).items()},
+        "targets": margins.table.to_dict("records"),
+        "iterations": iterations,
+        "maxit": maxit,
+        "epsilon": epsilon,
+    }
+    out.attrs = {**data.attrs, "weighting": record}
+    return WeightingResult(
+        data=out,
+        diagnostics=diagnostics(working, margins.by, base, final, trimmed),
+        margins=achieved_margins(model, base, final),
+        record=record,
+    )
+
+
+def solve(
+    model: CalibrationModel,
+    base: np.ndarray,
+    method: str,
+    bounds: tuple[float, float] | None,
+    maxit: int,
+    epsilon: float,
+) -> tuple[np.ndarray, int]:
+    """The adjustment factors g (final = base x g) and the iterations used."""
+    if method in ("poststratify", "rake"):
+        if bounds is not None:
+            raise LiteracyError(
+                "Bounds apply to --method linear or raking-bounded, not to post-stratification or raking."
+            )
+        return _rake(model, base, maxit if method == "rake" else 1, epsilon)
+    lower, upper = bounds if bounds is not None else (-np.inf, np.inf)
+    if not lower < 1 < upper:
+        raise LiteracyError(f"Bounds must enclose 1 (e.g. 0.3,3), not {lower:g},{upper:g}.")
+    if method == "linear" and bounds is None:
+        return _linear(model, base), 1
+    return _grake(model, base, "linear" if method == "linear" else "raking", lower, upper, maxit, epsilon)
+
+
+def _rake(model: CalibrationModel, base: np.ndarray, maxit: int, epsilon: float) -> tuple[np.ndarray, int]:
+    """Iterative proportional fitting, one margin at a time, all cities at once."""
+    cells = [model.matrix[:, model.margin_of_column == m].tocsc() for m in np.unique(model.margin_of_column)]
+    # Each row's column within each margin (rows outside a city's margins have none).
+    codes = []
+    for cell in cells:
+        code = np.full(model.matrix.shape[0], -1)
+        coo = cell.tocoo()
+        code[coo.row] = coo.col
+        codes.append(code)
+    targets = [model.targets[model.margin_of_column == m] for m in np.unique(model.margin_of_column)]
+    g = np.ones_like(base)
+    for iteration in range(1, maxit + 1):
+        for code, target in zip(codes, targets, strict=True):
+            inside = code >= 0
+            current = np.bincount(code[inside], weights=(base * g)[inside], minlength=len(target))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                factor = np.where(current > 0, target / current, 1.0)
+            g[inside] *= factor[code[inside]]
+        if _misfit(model, base * g) < epsilon:
+            return g, iteration
+    if maxit == 1:  # post-stratification is exact in one pass
+        return g, 1
+    raise LiteracyError(
+        f"Raking did not converge in {maxit} iterations (largest relative misfit {_misfit(model, base * g):.2g}); "
+        "collapse sparse categories or allow more iterations."
+    )
+
+
+def _linear(model: CalibrationModel, base: np.ndarray) -> np.ndarray:
+    """GREG: g = 1 + X (X'WX)^+ (T - X'w) (R ``regcalibrate``; the
+    pseudo-inverse tolerates the redundant full set of indicators)."""
+    X = model.matrix
+    M = (X.T @ X.multiply(base[:, None])).toarray()
+    sample = X.T @ base
+    lam = np.linalg.pinv(M, rcond=256 * np.finfo(float).eps) @ (model.targets - sample)
+    return 1.0 + X @ lam
+
+
+def _grake(
+    model: CalibrationModel, base: np.ndarray, calfun: str, lower: float, upper: float, maxit: int, epsilon: float
+) -> tuple[np.ndarray, int]:
+    """Newton iterations of R's ``grake`` for bounded linear or raking calibration."""
+    X = model.matrix
+    targets = model.targets
+    sample = X.T @ base
+
+    def inverse(u: np.ndarray) -> np.ndarray:  # F^{-1}(u) - 1, R's Fm1
+        raw = u + 1 if calfun == "linear" else np.exp(np.minimum(u, 700))
+        return np.clip(raw, lower, upper) - 1
+
+    # Where the clipping binds, the derivative is zero (R's dF; for raking R
+    # compares u with the bounds minus one, here with their logarithms).
+    if calfun == "linear":
+        low, high = lower - 1, upper - 1
+    else:
+        low = np.log(lower) if lower > 0 else -np.inf
+        high = np.log(upper) if np.isfinite(upper) else np.inf
+
+    def derivative(u: np.ndarray) -> np.ndarray:
+        inside = (u < high) & (u > low)
+        return np.where(inside, 1.0 if calfun == "linear" else np.exp(np.minimum(u, 700)), 0.0)
+
+    eta = np.zeros(X.shape[1])
+    u = X @ eta
+    for iteration in range(1, maxit + 1):
+        T = (X.T @ X.multiply((base * derivative(u))[:, None])).toarray()
+        misfit = targets - sample - X.T @ (base * inverse(u))
+        step = np.linalg.pinv(T, rcond=256 * np.finfo(float).eps) @ misfit
+        eta = eta + step
+        u = X @ eta
+        misfit = targets - sample - X.T @ (base * inverse(u))
+        if np.all(np.abs(misfit) / (1 + np.abs(targets)) < epsilon):
+            return 1 + inverse(u), iteration
+    worst = _worst_target(model, base * (1 + inverse(u)))
+    raise LiteracyError(
+        f"Calibration did not converge in {maxit} iterations: {worst}. Widen the bounds, collapse sparse categories, "
+        "or allow more iterations."
+    )
+
+
+def _trim_and_recalibrate(model, base, final, method, bounds, trim, maxit, epsilon):
+    """Cap weights (a multiple of the median, or a quantile), then calibrate
+    again so the margins hold; repeat until no weight exceeds the cap."""
+    kind, value = trim
+    if kind == "median":
+        cap = value * float(np.median(final[final > 0]))
+    elif kind == "quantile":
+        cap = float(np.quantile(final[final > 0], value))
+    else:
+        raise LiteracyError(f"Trimming is by 'median' (a multiple) or 'quantile', not {kind!r}.")
+    trimmed = np.zeros(len(final), dtype=bool)
+    iterations = 0
+    for iterations in range(1, 51):  # noqa: B007 - the count is reported
+        over = final > cap * (1 + 1e-9)
+        if not over.any():
+            return final, trimmed, iterations
+        trimmed |= over
+        capped = np.minimum(final, cap)
+        # Recalibrate from the capped weights, holding the trimmed ones at the cap.
+        free = ~trimmed
+        held = sparse.csr_matrix(model.matrix.multiply(trimmed[:, None].astype(float))).T @ capped
+        sub = CalibrationModel(model.matrix[free], model.targets - held, model.columns, model.margin_of_column)
+        if (sub.targets <= 0).any():
+            raise LiteracyError(f"Trimming at {cap:,.6g} leaves no weight for some category; raise the cap.")
+        g, _ = solve(sub, capped[free], "rake" if method == "poststratify" else method, bounds, maxit, epsilon)
+        final = capped.copy()
+        final[free] = capped[free] * g
+    raise LiteracyError(f"Trimming at {cap:,.6g} and recalibrating did not settle in 50 rounds; raise the cap.")
+
+
+def _misfit(model: CalibrationModel, final: np.ndarray) -> float:
+    achieved = model.matrix.T @ final
+    return float(np.max(np.abs(achieved - model.targets) / np.maximum(model.targets, 1e-300)))
+
+
+def _worst_target(model: CalibrationModel, final: np.ndarray) -> str:
+    achieved = model.matrix.T @ final
+    gap = np.abs(achieved - model.targets) / np.maximum(model.targets, 1e-300)
+    k = int(np.argmax(gap))
+    column = model.columns.iloc[k]
+    where = f" ({column['by']})" if column["by"] else ""
+    return (
+        f"{column['variable']}={column['category']}{where} reaches {achieved[k]:,.6g} against a target of "
+        f"{model.targets[k]:,.6g} ({gap[k]:.2%} off)"
+    )
+
+
+def check_targets(model: CalibrationModel, final: np.ndarray) -> None:
+    """Every target must be reproduced, and every weight positive."""
+    if _misfit(model, final) > _TOLERANCE:
+        raise LiteracyError(f"The final weights miss a target: {_worst_target(model, final)}.")
+    if not np.all(np.isfinite(final)) or (final < 0).any():
+        raise LiteracyError(
+            "Calibration produced negative weights; use --method raking-bounded or --bounds to keep them positive."
+        )
+
+
+# --------------------------------------------------------------------------- diagnostics
+
+
+def diagnostics(data: pd.DataFrame, by: str | None, base: np.ndarray, final: np.ndarray, trimmed: np.ndarray):
+    """Kish design effect of weighting (1 + CV^2), efficiency, weight and
+    adjustment ranges, trimmed count, per city."""
+    group = np.full(len(final), "(all)", dtype=object) if by is None else _group_labels(data, by)
+    frame = pd.DataFrame({"by": group, "base": base, "final": final, "trimmed": trimmed})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frame["factor"] = np.where(base > 0, final / base, np.nan)
+    grouped = frame.groupby("by", sort=True)
+    out = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "base_total": grouped["base"].sum(),
+            "final_total": grouped["final"].sum(),
+            "kish_deff": grouped["final"].apply(lambda w: len(w) * (w**2).sum() / w.sum() ** 2),
+            "weight_min": grouped["final"].min(),
+            "weight_median": grouped["final"].median(),
+            "weight_max": grouped["final"].max(),
+            "factor_min": grouped["factor"].min(),
+            "factor_median": grouped["factor"].median(),
+            "factor_max": grouped["factor"].max(),
+            "trimmed": grouped["trimmed"].sum(),
+        }
+    )
+    out["efficiency"] = 1 / out["kish_deff"]
+    out = out.reset_index().rename(columns={"by": by or "scope"})
+    return out
+
+
+def achieved_margins(model: CalibrationModel, base: np.ndarray, final: np.ndarray) -> pd.DataFrame:
+    out = model.columns.copy()
+    out["target"] = model.targets
+    out["base_weighted"] = model.matrix.T @ base
+    out["achieved"] = model.matrix.T @ final
+    out["difference"] = out["achieved"] - out["target"]
+    return out
+
+
+# --------------------------------------------------------------------------- variance after calibration
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """What the variance needs after calibration: the calibration variables
+    and targets (to project linearised values, or to recalibrate replicates),
+    the base weights and the adjustment factors g = final / base."""
+
+    model: CalibrationModel
+    g: np.ndarray
+    base: np.ndarray
+    record: dict
+
+    def residual_operator(self, psu_code: np.ndarray, n_psus: int) -> tuple[np.ndarray, np.ndarray]:
+        """(M^+, A): M = X'W0X over base weights, A = PSU totals of final
+        weights x X. A domain's PSU totals Z become Z - (b M^+) A', with
+        b = sum over its rows of x z / g (R ``svyrecvar``: ``qr.resid`` on
+        mm * sqrt(w0), then times g sqrt(w0))."""
+        X = self.model.matrix
+        M = (X.T @ X.multiply(self.base[:, None])).toarray()
+        final = self.base * self.g
+        A = sparse.csr_matrix((final, (psu_code, np.arange(len(final)))), shape=(n_psus, len(final))) @ X
+        return np.linalg.pinv(M, rcond=256 * np.finfo(float).eps), A.toarray()
+
+    def recalibrate(self, base: np.ndarray) -> np.ndarray:
+        """Final weights from other base weights (a replicate), same targets and method."""
+        record = self.record
+        bounds = tuple(record["bounds"]) if record.get("bounds") else None
+        g, _ = solve(self.model, base, record["method"], bounds, record.get("maxit", 100), record.get("epsilon", 1e-10))
+        return base * g
+
+
+def calibration_for(data: pd.DataFrame, record: Mapping | None = None) -> Calibration | None:
+    """Rebuild the calibration of a weighted table from its record
+    (``attrs["weighting"]``); None when the table was not calibrated."""
+    record = record if record is not None else data.attrs.get("weighting")
+    if not record:
+        return None
+    for key in ("base_weight", "final_weight"):
+        if record.get(key) not in data.columns:
+            raise LiteracyError(
+                f"The weighting record names the {key.replace('_', ' ')} column {record.get(key)!r}, "
+                "which the data no longer have."
+            )
+    margins = Margins(pd.DataFrame(record["targets"]), record.get("by"))
+    working = data
+    if record.get("collapse"):
+        working, margins = apply_collapse(data, margins, record["collapse"])
+    base = _base_weights(data, record["base_weight"])
+    model = build_model(working, margins, base)
+    final = pd.to_numeric(data[record["final_weight"]], errors="coerce").to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(base > 0, final / base, 0.0)
+    return Calibration(model=model, g=g, base=base, record=dict(record))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _label(value: object) -> str:
+    """Category labels compare as trimmed text; 2.0 and 2 are the same code."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _joint_labels(frame: pd.DataFrame, columns: Sequence) -> pd.Series:
+    parts = [frame[c].map(_label) for c in columns]
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = joined + CELL_SEPARATOR + part
+    return joined
+
+
+def _data_labels(data: pd.DataFrame, variable: str, rows: np.ndarray) -> np.ndarray:
+    names = variable.split("*")
+    absent = [name for name in names if name not in data.columns]
+    if absent:
+        raise LiteracyError(f"The margins name {', '.join(absent)}, which the data do not have.")
+    subset = data.iloc[rows]
+    for name in names:
+        if subset[name].isna().any():
+            raise LiteracyError(
+                f"{int(subset[name].isna().sum())} respondent(s) have no {name}; weighting needs it for everyone."
+            )
+    labels = _joint_labels(subset, names) if len(names) > 1 else subset[names[0]].map(_label)
+    return labels.to_numpy(dtype=object)
+
+
+def _group_labels(data: pd.DataFrame, by: str) -> np.ndarray:
+    if by not in data.columns:
+        raise LiteracyError(f"The data have no {by!r} column for per-{by} weighting.")
+    return data[by].map(_label).to_numpy(dtype=object)
+
+
+def _base_weights(data: pd.DataFrame, column: str) -> np.ndarray:
+    values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
+    if np.isnan(values).any() or (values < 0).any():
+        raise LiteracyError(f"The base weight column {column!r} must hold a non-negative number in every row.")
+    return values
