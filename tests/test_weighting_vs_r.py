@@ -9,8 +9,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import REPO
 
+from conftest import REPO
 from literacy import Design, estimate
 from literacy.weighting import margins_from_frame, weight
 

@@ -17,8 +17,10 @@ from literacy.errors import LiteracyError
 from literacy.estimation import CI_METHODS, Reliability, estimate
 from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
-from literacy.io import OUTPUT_FORMATS, read_table, write_frame, write_table
+from literacy.io import OUTPUT_FORMATS, read_table, write_frame, write_json, write_table
 from literacy.scoring import score
+from literacy.weighting import METHODS as WEIGHT_METHODS
+from literacy.weighting import nonresponse_adjust, read_collapse, read_margins, weight
 
 LANG = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of instrument text."
@@ -217,3 +219,86 @@ def _replicate_columns(columns: Any, spec: str) -> list[str]:
     if not chosen:
         raise LiteracyError(f"No replicate weight column matches {spec!r}.")
     return chosen
+
+
+@main.command("weight")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option(
+    "--margins",
+    "margins_path",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Census targets: variable,category,target (or one column per cell variable and target).",
+)
+@click.option("--base-weight", required=True, help="Column of base (design) weights to start from.")
+@click.option("--method", type=click.Choice(WEIGHT_METHODS), default="rake", show_default=True)
+@click.option("--bounds", help="Lower,upper bounds on the adjustment factor, e.g. 0.3,3 (linear, raking-bounded).")
+@click.option("--trim", help="Cap weights, then recalibrate: median:5 (5 x the median) or quantile:0.99.")
+@click.option("--by-city", "by_city", help="Weight each value of this column (city) to its own margins.")
+@click.option(
+    "--collapse",
+    "collapse_path",
+    type=click.Path(dir_okay=False),
+    help="YAML file {variable: {category: merged_category}} applied to data and margins.",
+)
+@click.option("--responded", help="0/1 column: adjust base weights for nonresponse first.")
+@click.option("--nonresponse-cells", help="Comma-separated columns forming the nonresponse adjustment cells.")
+@click.option("--out-weight", default="weight_final", show_default=True, help="Name of the new weight column.")
+@click.option("--maxit", type=click.IntRange(1), default=100, show_default=True)
+@click.option(
+    "--epsilon",
+    type=click.FloatRange(0, min_open=True),
+    default=1e-10,
+    show_default=True,
+    help="Largest relative misfit of any target at convergence.",
+)
+@click.option("--diagnostics", "diagnostics_path", help="Also write the diagnostics and margins check as JSON.")
+@click.option("-o", "--output", default="-", show_default=True, help="Output file (.csv, .parquet) or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+def weight_command(
+    input_path: str, margins_path: str, base_weight: str, method: str, bounds: str | None, trim: str | None,
+    by_city: str | None, collapse_path: str | None, responded: str | None, nonresponse_cells: str | None,
+    out_weight: str, maxit: int, epsilon: float, diagnostics_path: str | None, output: str, force: bool,
+) -> None:  # fmt: skip
+    """Adjust base weights to census margins; writes INPUT plus the final weight."""
+    data = read_table(input_path)
+    margins = read_margins(margins_path, by=by_city)
+    if responded:
+        if base_weight not in data.columns:
+            raise LiteracyError(f"The base weight column {base_weight!r} is not in the data.")
+        cells = [c.strip() for c in (nonresponse_cells or "").split(",") if c.strip()]
+        data = data.assign(weight_nonresponse=nonresponse_adjust(data, base_weight, responded, cells))
+        base_weight = "weight_nonresponse"
+    result = weight(
+        data, margins, base_weight=base_weight, method=method, bounds=_pair(bounds, "--bounds"),
+        trim=_trim(trim), out_weight=out_weight, maxit=maxit, epsilon=epsilon,
+        collapse=read_collapse(collapse_path) if collapse_path else None,
+    )  # fmt: skip
+    write_table(result.data, output, force=force)
+    if diagnostics_path:
+        write_json(diagnostics_path, {"weighting": result.record,
+                                      "diagnostics": result.diagnostics.to_dict("records"),
+                                      "margins": result.margins.to_dict("records")}, force=force)  # fmt: skip
+    shown = result.diagnostics.round(4).to_string(index=False)
+    click.echo(f"Weighted {len(data)} rows by {method} to {len(result.margins)} targets "
+               f"(largest miss {result.margins['difference'].abs().max():.3g}).\n{shown}", err=True)  # fmt: skip
+
+
+def _pair(text: str | None, option: str) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise click.BadParameter(f"{option} takes two numbers like 0.3,3, not {text!r}.") from None
+    return low, high
+
+
+def _trim(text: str | None) -> tuple[str, float] | None:
+    if text is None:
+        return None
+    kind, _, value = text.partition(":")
+    try:
+        return kind.strip(), float(value)
+    except ValueError:
+        raise click.BadParameter(f"--trim takes median:5 or quantile:0.99, not {text!r}.") from None

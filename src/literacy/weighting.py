@@ -133,6 +133,36 @@ def read_collapse(path: str | Path) -> dict:
     return rules
 
 
+def nonresponse_adjust(data: pd.DataFrame, base_weight: str, responded: str, cells: Sequence[str]) -> np.ndarray:
+    """Weighting-class nonresponse adjustment: within each cell, respondents
+    carry the base weight of the whole sampled cell (factor = sum of base
+    weights / sum over respondents); nonrespondents get 0."""
+    base = _base_weights(data, base_weight)
+    flag = data[responded]
+    answered = flag.map(_label).isin(["1", "True", "true", "yes", "Yes"]).to_numpy()
+    unknown = ~flag.map(_label).isin(["1", "0", "True", "False", "true", "false", "yes", "no", "Yes", "No"])
+    if unknown.any():
+        raise LiteracyError(f"The response column {responded!r} must hold 1/0 (or yes/no); it has other values.")
+    absent = [c for c in cells if c not in data.columns]
+    if absent:
+        raise LiteracyError(f"The nonresponse cell column(s) {', '.join(absent)} are not in the data.")
+    codes = data[list(cells)].groupby(list(cells), sort=False, dropna=False).ngroup().to_numpy() if cells else (
+        np.zeros(len(data), dtype=np.int64)
+    )  # fmt: skip
+    sampled = np.bincount(codes, weights=base)
+    responding = np.bincount(codes, weights=base * answered, minlength=len(sampled))
+    empty = np.flatnonzero((responding == 0) & (sampled > 0))
+    if len(empty):
+        example = data.iloc[int(np.flatnonzero(codes == empty[0])[0])][list(cells)].to_dict()
+        raise LiteracyError(
+            f"{len(empty)} nonresponse cell(s) have no respondent (e.g. {example}); "
+            "merge cells (fewer --nonresponse-cells)."
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(responding > 0, sampled / responding, 0.0)
+    return np.where(answered, base * factor[codes], 0.0)
+
+
 # --------------------------------------------------------------------------- the model matrix
 
 
@@ -149,42 +179,50 @@ class CalibrationModel:
 def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> CalibrationModel:
     """Match data categories to margin categories (after trimming spaces) and
     build the indicator matrix. Shares become counts of the base-weighted
-    total; every margin of a city must add up to the same population."""
+    total; every margin of a city must add up to the same population.
+
+    Columns are factorised once, so labels are compared per distinct value,
+    never per respondent."""
     table = margins.table.copy()
     n = len(data)
-    group = np.full(n, "", dtype=object) if margins.by is None else _group_labels(data, margins.by)
-    known_groups = set(table["by"])
-    if margins.by is not None:
-        missing_groups = sorted(set(group) - known_groups)
+    if margins.by is None:
+        group_code, group_labels = np.zeros(n, dtype=np.int64), [""]
+    else:
+        group_code, group_labels = _coded(data, [margins.by])
+        missing_groups = sorted(set(group_labels) - set(table["by"]))
         if missing_groups:
             raise LiteracyError(
                 f"The data have {margins.by} {', '.join(missing_groups[:5])} with no margins; add their targets."
             )
+    order = np.argsort(group_code, kind="stable")
+    bounds = np.searchsorted(group_code[order], np.arange(len(group_labels) + 1))
+    group_rows = {label: order[bounds[k] : bounds[k + 1]] for k, label in enumerate(group_labels)}
+    no_rows = np.zeros(0, dtype=np.int64)
     # Shares -> counts, per (by, variable).
-    for (by_value, variable), rows in table.groupby(["by", "variable"], sort=False).groups.items():
+    for (by_value, _variable), rows in table.groupby(["by", "variable"], sort=False).groups.items():
         total = table.loc[rows, "target"].sum()
         if abs(total - 1.0) <= 1e-6:
-            table.loc[rows, "target"] *= base[group == by_value].sum()
+            table.loc[rows, "target"] *= base[group_rows.get(by_value, no_rows)].sum()
     _check_margin_totals(table)
-    row_index, col_index = [], []
-    columns = []
-    margin_ids = []
+    coded: dict[str, tuple[np.ndarray, list[str]]] = {}
+    row_index, col_index, columns, margin_ids = [], [], [], []
     for margin_id, ((by_value, variable), part) in enumerate(table.groupby(["by", "variable"], sort=False)):
-        in_group = np.flatnonzero(group == by_value)
-        labels = _data_labels(data, variable, in_group)
+        if variable not in coded:
+            coded[variable] = _coded(data, variable.split("*"))
+        codes, labels = coded[variable]
+        in_group = group_rows.get(by_value, no_rows)
+        row_codes = codes[in_group]
+        present = {labels[c] for c in np.unique(row_codes)}
         categories = list(part["category"])
-        unknown = sorted(set(labels) - set(categories))
+        where = f" in {margins.by} {by_value}" if margins.by else ""
+        unknown = sorted(present - set(categories))
         if unknown:
-            where = f" in {margins.by} {by_value}" if margins.by else ""
             raise LiteracyError(
                 f"The data have {variable}={', '.join(unknown[:5])}{where}, which the margins do not list "
                 f"(they list {', '.join(categories[:8])}); add a target or collapse the category (--collapse)."
             )
-        position = {category: len(columns) + k for k, category in enumerate(categories)}
-        present = set(labels)
         for category, target in zip(categories, part["target"], strict=True):
             if category not in present and target > 0:
-                where = f" in {margins.by} {by_value}" if margins.by else ""
                 raise LiteracyError(
                     f"No respondent has {variable}={category}{where}, but the population has {target:g}; "
                     "collapse it with a neighbouring category (--collapse) so the cell is not empty."
@@ -193,16 +231,17 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
                 raise LiteracyError(
                     f"Respondents have {variable}={category} but its population target is 0; fix the margins."
                 )
+        position = {category: k for k, category in enumerate(categories)}
+        lookup = np.array([position.get(label, -1) for label in labels], dtype=np.int64)
         row_index.append(in_group)
-        col_index.append(np.fromiter((position[label] for label in labels), dtype=np.int64, count=len(labels)))
+        col_index.append(len(columns) + lookup[row_codes])
         columns.extend((by_value, variable, category) for category in categories)
         margin_ids.extend([margin_id] * len(categories))
     rows_all = np.concatenate(row_index)
     cols_all = np.concatenate(col_index)
     matrix = sparse.csr_matrix((np.ones(len(rows_all)), (rows_all, cols_all)), shape=(n, len(columns)))
-    present = np.asarray(matrix.sum(axis=0)).ravel() > 0
+    keep = np.flatnonzero(np.asarray(matrix.sum(axis=0)).ravel() > 0)
     frame = pd.DataFrame(columns, columns=["by", "variable", "category"])
-    keep = np.flatnonzero(present)
     return CalibrationModel(
         matrix=matrix[:, keep].tocsr(),
         targets=table["target"].to_numpy(dtype=float)[keep],
@@ -304,7 +343,9 @@ def solve(
             raise LiteracyError(
                 "Bounds apply to --method linear or raking-bounded, not to post-stratification or raking."
             )
-        return _rake(model, base, maxit if method == "rake" else 1, epsilon)
+        if method == "poststratify":  # one margin: a single pass is exact
+            return _rake(model, base, 1, np.inf)
+        return _rake(model, base, maxit, epsilon)
     lower, upper = bounds if bounds is not None else (-np.inf, np.inf)
     if not lower < 1 < upper:
         raise LiteracyError(f"Bounds must enclose 1 (e.g. 0.3,3), not {lower:g},{upper:g}.")
@@ -334,8 +375,6 @@ def _rake(model: CalibrationModel, base: np.ndarray, maxit: int, epsilon: float)
             g[inside] *= factor[code[inside]]
         if _misfit(model, base * g) < epsilon:
             return g, iteration
-    if maxit == 1:  # post-stratification is exact in one pass
-        return g, 1
     raise LiteracyError(
         f"Raking did not converge in {maxit} iterations (largest relative misfit {_misfit(model, base * g):.2g}); "
         "collapse sparse categories or allow more iterations."
@@ -406,7 +445,7 @@ def _trim_and_recalibrate(model, base, final, method, bounds, trim, maxit, epsil
         raise LiteracyError(f"Trimming is by 'median' (a multiple) or 'quantile', not {kind!r}.")
     trimmed = np.zeros(len(final), dtype=bool)
     iterations = 0
-    for iterations in range(1, 51):  # noqa: B007 - the count is reported
+    for iterations in range(1, 51):
         over = final > cap * (1 + 1e-9)
         if not over.any():
             return final, trimmed, iterations
@@ -457,17 +496,21 @@ def check_targets(model: CalibrationModel, final: np.ndarray) -> None:
 def diagnostics(data: pd.DataFrame, by: str | None, base: np.ndarray, final: np.ndarray, trimmed: np.ndarray):
     """Kish design effect of weighting (1 + CV^2), efficiency, weight and
     adjustment ranges, trimmed count, per city."""
-    group = np.full(len(final), "(all)", dtype=object) if by is None else _group_labels(data, by)
-    frame = pd.DataFrame({"by": group, "base": base, "final": final, "trimmed": trimmed})
+    if by is None:
+        code, labels = np.zeros(len(final), dtype=np.int64), ["(all)"]
+    else:
+        code, labels = _coded(data, [by])
+    frame = pd.DataFrame({"by": code, "base": base, "final": final, "square": final**2, "trimmed": trimmed})
     with np.errstate(divide="ignore", invalid="ignore"):
         frame["factor"] = np.where(base > 0, final / base, np.nan)
     grouped = frame.groupby("by", sort=True)
+    sizes = grouped.size()
     out = pd.DataFrame(
         {
-            "n": grouped.size(),
+            "n": sizes,
             "base_total": grouped["base"].sum(),
             "final_total": grouped["final"].sum(),
-            "kish_deff": grouped["final"].apply(lambda w: len(w) * (w**2).sum() / w.sum() ** 2),
+            "kish_deff": sizes * grouped["square"].sum() / grouped["final"].sum() ** 2,
             "weight_min": grouped["final"].min(),
             "weight_median": grouped["final"].median(),
             "weight_max": grouped["final"].max(),
@@ -478,7 +521,8 @@ def diagnostics(data: pd.DataFrame, by: str | None, base: np.ndarray, final: np.
         }
     )
     out["efficiency"] = 1 / out["kish_deff"]
-    out = out.reset_index().rename(columns={"by": by or "scope"})
+    out.index = [labels[k] for k in out.index]
+    out = out.sort_index().rename_axis(by or "scope").reset_index()
     return out
 
 
@@ -559,6 +603,7 @@ def _label(value: object) -> str:
 
 
 def _joint_labels(frame: pd.DataFrame, columns: Sequence) -> pd.Series:
+    """Cell labels of a joint margins table (a few rows)."""
     parts = [frame[c].map(_label) for c in columns]
     joined = parts[0]
     for part in parts[1:]:
@@ -566,25 +611,36 @@ def _joint_labels(frame: pd.DataFrame, columns: Sequence) -> pd.Series:
     return joined
 
 
-def _data_labels(data: pd.DataFrame, variable: str, rows: np.ndarray) -> np.ndarray:
-    names = variable.split("*")
+def _coded(data: pd.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer codes per row and the label of each code for one variable or a
+    joint cell of several; values with the same trimmed label share a code."""
     absent = [name for name in names if name not in data.columns]
     if absent:
         raise LiteracyError(f"The margins name {', '.join(absent)}, which the data do not have.")
-    subset = data.iloc[rows]
+    combined = np.zeros(len(data), dtype=np.int64)
+    parts: list[list[str]] = []
     for name in names:
-        if subset[name].isna().any():
+        column = data[name]
+        if column.isna().any():
             raise LiteracyError(
-                f"{int(subset[name].isna().sum())} respondent(s) have no {name}; weighting needs it for everyone."
+                f"{int(column.isna().sum())} respondent(s) have no {name}; weighting needs it for everyone."
             )
-    labels = _joint_labels(subset, names) if len(names) > 1 else subset[names[0]].map(_label)
-    return labels.to_numpy(dtype=object)
-
-
-def _group_labels(data: pd.DataFrame, by: str) -> np.ndarray:
-    if by not in data.columns:
-        raise LiteracyError(f"The data have no {by!r} column for per-{by} weighting.")
-    return data[by].map(_label).to_numpy(dtype=object)
+        codes, uniques = pd.factorize(column)
+        labels = [_label(value) for value in uniques]
+        combined = combined * len(labels) + codes
+        parts.append(labels)
+    values, inverse = np.unique(combined, return_inverse=True)
+    labels = []
+    for value in values:
+        digits = []
+        for part in reversed(parts):
+            value, digit = divmod(int(value), len(part))
+            digits.append(part[digit])
+        labels.append(CELL_SEPARATOR.join(reversed(digits)))
+    # Merge codes whose labels coincide (" f" and "f").
+    distinct = list(dict.fromkeys(labels))
+    remap = np.array([distinct.index(label) for label in labels], dtype=np.int64)
+    return remap[inverse.ravel()], distinct
 
 
 def _base_weights(data: pd.DataFrame, column: str) -> np.ndarray:

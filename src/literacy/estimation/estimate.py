@@ -107,9 +107,12 @@ def estimate(
 def _variance_description(design: Design) -> dict:
     if design.replicates is not None:
         rep = design.replicates
-        return {"method": f"replicates ({rep.method})", "replicates": rep.count, "scale": rep.scale,
+        recalibrated = ", each recalibrated" if design.calibration is not None else ""
+        return {"method": f"replicates ({rep.method}{recalibrated})", "replicates": rep.count, "scale": rep.scale,
                 "mse": rep.mse, "df": rep.df, "seed": rep.seed}  # fmt: skip
-    return {"method": "taylor", "weight": design.weight, "strata": design.strata, "psu": design.psu,
+    calibrated = design.calibration.record["method"] if design.calibration is not None else None
+    method = f"taylor, calibrated ({calibrated})" if calibrated else "taylor"
+    return {"method": method, "weight": design.weight, "strata": design.strata, "psu": design.psu,
             "fpc": design.fpc, "strata_count": design.n_strata, "psu_count": design.n_psus}  # fmt: skip
 
 
