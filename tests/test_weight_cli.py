@@ -31,8 +31,8 @@ def test_weight_then_estimate_carries_the_calibration(tmp_path, margins):
     out = tmp_path / "weighted.csv"
     diagnostics = tmp_path / "diagnostics.json"
     runner = CliRunner()
-    result = runner.invoke(main, ["weight", str(DATA), "--margins", str(margins), "--base-weight", "pw",
-                                  "--method", "raking-bounded", "-o", str(out), "--diagnostics", str(diagnostics)])  # fmt: skip
+    args = ["weight", str(DATA), "--margins", str(margins), "--base-weight", "pw", "--method", "raking-bounded"]
+    result = runner.invoke(main, [*args, "-o", str(out), "--diagnostics", str(diagnostics)])
     assert result.exit_code == 0, result.output
     assert "Weighted 183 rows by raking-bounded to 5 targets" in result.stderr
     assert "kish_deff" in result.stderr
@@ -76,3 +76,30 @@ def test_weight_refuses_to_overwrite(tmp_path, margins):
                                        "-o", str(out)])  # fmt: skip
     assert result.exit_code == 1 and "already exists; pass --force" in result.stderr
     assert out.read_text(encoding="utf-8") == "keep"
+
+
+def test_per_city_margins_with_a_collapse_file(tmp_path):
+    data = pd.DataFrame(
+        {"city": ["a"] * 6 + ["b"] * 6, "edu": ["low", "high", "low", "high", "low", "mid"] * 2, "w": [10.0] * 12}
+    )
+    source = tmp_path / "data.csv"
+    data.to_csv(source, index=False)
+    margins = tmp_path / "margins.csv"
+    margins.write_text(
+        "city,variable,category,target\n"
+        "a,edu,low,500\na,edu,mid,100\na,edu,high,400\na,edu,phd,50\n"
+        "b,edu,low,0.5\nb,edu,mid,0.2\nb,edu,high,0.25\nb,edu,phd,0.05\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "weighted.parquet"
+    args = ["weight", str(source), "--margins", str(margins), "--base-weight", "w", "--by-city", "city", "-o", str(out)]
+    failed = CliRunner().invoke(main, args)
+    assert failed.exit_code == 1 and "No respondent has edu=phd in city a, but the population has 50" in failed.stderr
+    rules = tmp_path / "collapse.yaml"
+    rules.write_text("edu:\n  phd: high\n", encoding="utf-8")
+    result = CliRunner().invoke(main, [*args, "--collapse", str(rules)])
+    assert result.exit_code == 0, result.output
+    weighted = pd.read_parquet(out)
+    assert weighted.loc[weighted.city == "a", "weight_final"].sum() == pytest.approx(1050)
+    assert weighted.loc[(weighted.city == "b") & (weighted.edu == "high"), "weight_final"].sum() == pytest.approx(18)
+    assert weighted.attrs["weighting"]["collapse"] == {"edu": {"phd": "high"}}

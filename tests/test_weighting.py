@@ -47,7 +47,7 @@ SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Healt
 def test_raking_reproduces_every_margin_with_positive_weights(sample, method):
     data, margins, population = sample
     try:
-        result = weight(data, margins, base_weight="w", method=method, maxit=2000)
+        result = weight(data, margins, base_weight="w", method=method, maxit=300)
     except LiteracyError as error:  # a sample too unlike the population may not rake: it must say so
         assert "did not converge" in str(error)
         return
@@ -225,3 +225,22 @@ def test_poststratify_takes_one_joint_table():
     two = pd.concat([margins, pd.DataFrame({"variable": ["age"] * 2, "category": ["y", "o"], "target": [30.0, 70]})])
     with pytest.raises(LiteracyError, match="Post-stratification takes one joint table"):
         weight(data, margins_from_frame(two), base_weight="w", method="poststratify")
+
+
+def test_the_final_check_names_a_target_the_weights_miss():
+    from literacy.weighting import build_model, check_targets
+
+    data, margins = _simple()
+    model = build_model(data, margins_from_frame(margins), np.ones(5))
+    with pytest.raises(LiteracyError, match=r"The final weights miss a target: sex=f reaches 3 against a target of 60"):
+        check_targets(model, np.ones(5))
+
+
+def test_trimming_by_quantile():
+    data, margins = _city_data()
+    data.loc[[0, 1], "w"] = [1500.0, 1800.0]
+    untrimmed = weight(data, margins_from_frame(margins, by="city"), base_weight="w").data["weight_final"]
+    result = weight(data, margins_from_frame(margins, by="city"), base_weight="w", trim=("quantile", 0.95))
+    assert result.data["weight_final"].max() <= np.quantile(untrimmed, 0.95) * (1 + 1e-6)
+    assert result.record["trim"] == ["quantile", 0.95]
+    assert (result.margins["difference"].abs() < 1e-5).all()
