@@ -10,18 +10,17 @@ same with 200 Rao-Wu bootstrap replicates.
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
-import time
-import tracemalloc
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from literacy import Design, estimate
+from timing import machine, timed
 
 
 def design_data(rows: int, seed: int = 1) -> pd.DataFrame:
@@ -45,24 +44,13 @@ def design_data(rows: int, seed: int = 1) -> pd.DataFrame:
     )
 
 
-def timed(label: str, action) -> object:
-    tracemalloc.start()
-    start = time.perf_counter()
-    result = action()
-    elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"{label}: {elapsed:.2f} s, peak memory added {peak / 2**20:,.0f} MiB")
-    return result
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--replicates", type=int, default=200)
     args = parser.parse_args()
     data = design_data(args.rows)
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
+    print(machine())
     design = timed("design (codes, PSU nesting)", lambda: Design(data, weight="weight", strata="stratum", psu="psu"))
     by = ["city", "sex", "age_band"]
     result = timed(f"taylor, {args.rows:,} rows, 300 domains", lambda: estimate(design, "literate", by))

@@ -8,10 +8,7 @@ memory that scoring added (tracemalloc, which numpy and pandas report to).
 from __future__ import annotations
 
 import argparse
-import platform
 import sys
-import time
-import tracemalloc
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -19,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from generate import respondents
 from literacy import load_instrument, score
+from timing import machine, timed
 
 
 def main() -> None:
@@ -29,21 +27,13 @@ def main() -> None:
     instrument = load_instrument(args.questionnaire)
     frame = respondents(args.questionnaire, args.rows, seed=1)
     input_mb = frame.memory_usage(deep=True).sum() / 2**20
-    tracemalloc.start()
-    start = time.perf_counter()
-    scored = score(frame, instrument)
-    elapsed = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"machine: {platform.machine()}, {platform.python_implementation()} {platform.python_version()}")
-    print(
-        f"score {args.rows:,} respondents x {len(instrument.items)} items ({instrument.id}): "
-        f"{elapsed:.2f} s, {args.rows / elapsed:,.0f} respondents/s"
+    print(machine())
+    print(f"input {input_mb:,.0f} MiB")
+    scored = timed(
+        f"score {args.rows:,} respondents x {len(instrument.items)} items ({instrument.id})",
+        lambda: score(frame, instrument),
     )
-    print(
-        f"input {input_mb:,.0f} MiB; peak memory added by scoring {peak / 2**20:,.0f} MiB; "
-        f"literate share {scored['literate'].mean():.3f}"
-    )
+    print(f"literate share {scored['literate'].mean():.3f}")
 
 
 if __name__ == "__main__":
