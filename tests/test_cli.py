@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import REPO, respondent, table
-from literacy import load_instrument, read_table
+from literacy import load_instrument, read
 from literacy.cli import main
 
 SAMPLE = REPO / "sample_data" / "responses-cast-2024.csv"
@@ -28,7 +28,7 @@ def test_score_writes_a_bom_csv_and_reports_on_stderr(runner, tmp_path):
     result = runner.invoke(main, ["score", str(SAMPLE), "-q", "cast-2024", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")
-    scored = read_table(out)
+    scored = read(out)
     source = pd.read_csv(SAMPLE, encoding="utf-8-sig")
     assert len(scored) == len(source)
     assert scored.attrs["instrument"]["id"] == "cast-2024"  # from the sidecar
@@ -64,7 +64,7 @@ def test_score_refuses_to_overwrite_without_force(runner, tmp_path):
     assert out.read_text(encoding="utf-8") == "precious"
     forced = runner.invoke(main, ["score", str(SAMPLE), "-q", "cast-2024", "-o", str(out), "--force"])
     assert forced.exit_code == 0
-    assert len(read_table(out)) > 0
+    assert len(read(out)) > 0
 
 
 def test_a_failed_score_leaves_no_output_file(runner, tmp_path):

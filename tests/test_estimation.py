@@ -306,9 +306,9 @@ def test_a_contrast_against_the_whole_population_uses_the_covariance():
 
 def test_the_grade_distribution_of_a_scored_file():
     from conftest import REPO
-    from literacy import read_table, score
+    from literacy import read, score
 
-    scored = score(read_table(REPO / "sample_data" / "responses-cast-2024.csv"), "cast-2024")
+    scored = score(read(REPO / "sample_data" / "responses-cast-2024.csv"), "cast-2024")
     result = estimate(Design(scored), "grade", "city")
     assert set(result.columns[:2]) == {"city", "level"}
     assert result["level"].unique().tolist() == ["low", "basic", "literate", "advanced"]

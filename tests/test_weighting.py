@@ -79,7 +79,10 @@ def test_linear_calibration_hits_the_targets_exactly(sample):
     try:
         result = weight(data, margins, base_weight="w", method="linear")
     except LiteracyError as error:
-        assert "negative weights" in str(error)
+        # Either the exact solution needs negative weights, or categories that
+        # cover the same respondents carry different targets (no solution):
+        # both must be said, never returned as weights.
+        assert "negative weights" in str(error) or "miss a target" in str(error)
         return
     assert result.data["weight_final"].sum() == pytest.approx(population, rel=1e-9)
 

@@ -16,20 +16,24 @@ from literacy.design import Design
 from literacy.errors import LiteracyError
 from literacy.estimation import Reliability, contrast, estimate
 from literacy.instrument import Instrument, list_instruments, load_instrument
-from literacy.io import read_table, write_table
+from literacy.io import read, write_table
 from literacy.scoring import score
+from literacy.validate import Rules, Validation, validate
 
 __all__ = [
     "Design",
     "Instrument",
     "LiteracyError",
     "Reliability",
+    "Rules",
+    "Validation",
     "__version__",
     "contrast",
     "estimate",
     "list_instruments",
     "load_instrument",
-    "read_table",
+    "read",
     "score",
+    "validate",
     "write_table",
 ]

@@ -17,14 +17,50 @@ from literacy.errors import LiteracyError
 from literacy.estimation import CI_METHODS, Reliability, estimate
 from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
-from literacy.io import OUTPUT_FORMATS, read_table, write_frame, write_json, write_table
+from literacy.io import OUTPUT_FORMATS, PLATFORMS, ReadOptions, read, write_frame, write_json, write_table
+from literacy.io.files import DEFAULT_CHUNK_ROWS, FILE_FORMATS
 from literacy.scoring import score
+from literacy.validate import DEFAULT_ACTIONS, Rules, parse_actions, summary_lines, validate_file
 from literacy.weighting import METHODS as WEIGHT_METHODS
 from literacy.weighting import nonresponse_adjust, read_collapse, read_margins, weight
 
 LANG = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of instrument text."
 )
+
+
+def _read_options(command: Any) -> Any:
+    """The options every command that reads an export takes."""
+    options = [
+        click.option(
+            "--platform",
+            type=click.Choice(PLATFORMS),
+            default="auto",
+            show_default=True,
+            help="Export layout: KoboToolbox, ODK Central, 问卷星 (wjx), SPSS or generic.",
+        ),
+        click.option("--encoding", help="Text encoding of a CSV (default: detect UTF-8 or GB18030/GBK)."),
+        click.option(
+            "--format",
+            "file_format",
+            type=click.Choice(sorted(set(FILE_FORMATS.values()))),
+            help="File format when the extension does not tell.",
+        ),
+        click.option("--sheet", help="Excel sheet name (default: the first sheet)."),
+        click.option(
+            "--mapping",
+            type=click.Path(dir_okay=False),
+            help="YAML or CSV file mapping source columns and values to item ids and codes.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _read_settings(platform: str, encoding: str | None, file_format: str | None, sheet: str | None,
+                   mapping: str | None) -> ReadOptions:  # fmt: skip
+    return ReadOptions(file_format, encoding, sheet, platform, mapping)
 
 
 class _Group(click.Group):
@@ -104,10 +140,15 @@ def questionnaire_check(files: tuple[str, ...]) -> None:
     help="Share of items missing above which a respondent is unscorable (default: the instrument's).",
 )
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
-def score_command(input_path: str, instrument: str, output: str, max_missing: float | None, force: bool) -> None:
-    """Score each respondent in INPUT against the instrument's standard."""
+@_read_options
+def score_command(
+    input_path: str, instrument: str, output: str, max_missing: float | None, force: bool, **read_options: Any
+) -> None:
+    """Score each respondent in INPUT (any export format) against the instrument's standard."""
     loaded = load_instrument(instrument)
-    responses = read_table(input_path)
+    settings = _read_settings(**read_options)
+    responses = read(input_path, loaded, platform=settings.platform, encoding=settings.encoding,
+                     file_format=settings.file_format, sheet=settings.sheet, mapping=settings.mapping)  # fmt: skip
     scored = score(responses, loaded, max_missing_share=max_missing)
     write_table(scored, output, force=force)
     scorable = int(scored["scorable"].sum())
@@ -119,6 +160,112 @@ def score_command(input_path: str, instrument: str, output: str, max_missing: fl
         + (f" Wrote {output}." if output != "-" else ""),
         err=True,
     )
+
+
+@main.command("validate")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-q", "--questionnaire", "instrument", required=True, help="Instrument id or YAML file.")
+@click.option(
+    "-o", "--output", default="-", show_default=True, help="Clean rows (.csv, .tsv, .parquet) or - for stdout."
+)
+@click.option(
+    "--rejects", "rejects_path", help="Rejected rows with their reasons (default: OUTPUT's name with .rejects added)."
+)
+@click.option("--summary", "summary_path", help="Also write the summary as JSON.")
+@click.option(
+    "--on",
+    "actions",
+    multiple=True,
+    metavar="CHECK=ACTION",
+    help=f"reject, flag or ignore a check; checks: {', '.join(DEFAULT_ACTIONS)}.",
+)
+@click.option("--id-column", default="respondent_id", show_default=True)
+@click.option("--age-column", default="age", show_default=True)
+@click.option("--min-age", type=int, help="Youngest in the population (default: the instrument's, 18).")
+@click.option("--max-age", type=int, help="Oldest in the population (default: the instrument's, 69).")
+@click.option(
+    "--duration-column",
+    default="duration_seconds",
+    show_default=True,
+    help="Completion time in seconds (问卷星's 所用时间 is read into it).",
+)
+@click.option(
+    "--speeder-share",
+    type=float,
+    default=0.3,
+    show_default=True,
+    help="Flag interviews faster than this share of the median completion time.",
+)
+@click.option(
+    "--max-missing",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=None,
+    help="Share of items missing above which an interview is incomplete (default: the instrument's).",
+)
+@click.option(
+    "--chunk-rows",
+    type=click.IntRange(1000),
+    default=DEFAULT_CHUNK_ROWS,
+    show_default=True,
+    help="Rows read at a time (memory stays bounded for big files).",
+)
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@_read_options
+def validate_command(
+    input_path: str, instrument: str, output: str, rejects_path: str | None, summary_path: str | None,
+    actions: tuple[str, ...], id_column: str, age_column: str, min_age: int | None, max_age: int | None,
+    duration_column: str, speeder_share: float, max_missing: float | None, chunk_rows: int, force: bool,
+    **read_options: Any,
+) -> None:  # fmt: skip
+    """Check INPUT against the instrument: clean rows to -o, rejected rows with every reason to --rejects.
+
+    Input rows = clean rows + rejected rows, always; the summary on stderr says so.
+    """
+    if rejects_path is None:
+        if output == "-":
+            raise click.UsageError("Give --rejects FILE when the clean rows go to stdout.")
+        clean = Path(output)
+        rejects_path = str(clean.with_name(f"{clean.stem}.rejects{clean.suffix}"))
+    rules = Rules(id_column=id_column, age_column=age_column, min_age=min_age, max_age=max_age,
+                  duration_column=duration_column, speeder_share=speeder_share,
+                  max_missing_share=max_missing).with_actions(parse_actions(actions))  # fmt: skip
+    with _progress("Validating") as progress:
+        summary = validate_file(
+            input_path, instrument, clean_path=output, rejects_path=rejects_path, summary_path=summary_path,
+            options=_read_settings(**read_options), rules=rules, force=force, chunk_rows=chunk_rows,
+            progress=progress,
+        )  # fmt: skip
+    for line in summary_lines(summary):
+        click.echo(line, err=True)
+    click.echo(f"Wrote {output if output != '-' else 'clean rows to stdout'} and {rejects_path}"
+               + (f" and {summary_path}" if summary_path else "") + ".", err=True)  # fmt: skip
+
+
+class _progress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar: Any = None
+        self.done = 0
+
+    def __enter__(self) -> Any:
+        import sys
+
+        if not sys.stderr.isatty():
+            return None
+        self.bar = click.progressbar(length=1000, label=self.label, file=sys.stderr).__enter__()
+        return self.update
+
+    def update(self, fraction: float) -> None:
+        step = int(fraction * 1000) - self.done
+        if step > 0:
+            self.bar.update(step)
+            self.done += step
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)
 
 
 @main.command("estimate")
@@ -187,7 +334,7 @@ def estimate_command(
     """Estimate a rate, mean or distribution with design-based intervals, by domain."""
     if replicates and replicate_weights:
         raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")
-    data = read_table(input_path)
+    data = read(input_path)
     design = Design(data, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
     if replicates:
         design = design.with_replicates(replicates, replicates=replicate_count, seed=seed, fay_rho=fay_rho, mse=mse)
@@ -261,7 +408,7 @@ def weight_command(
     out_weight: str, maxit: int, epsilon: float, diagnostics_path: str | None, output: str, force: bool,
 ) -> None:  # fmt: skip
     """Adjust base weights to census margins; writes INPUT plus the final weight."""
-    data = read_table(input_path)
+    data = read(input_path)
     margins = read_margins(margins_path, by=by_city)
     if responded:
         if base_weight not in data.columns:

@@ -664,3 +664,66 @@ def describe(instrument: Instrument, lang: str = "en") -> Iterable[str]:
                 f"{o.code}{'*' if o.code in item.key else ''}={o.label.get(lang)}" for o in item.options
             )
             yield f"      {options}"
+
+
+# --------------------------------------------------------------------------
+# What every instrument shares: labels of the missing codes, the respondent block
+# --------------------------------------------------------------------------
+
+# How the non-answers are worded on forms and in exports (问卷星, Kobo labels).
+MISSING_LABELS = {
+    "dont_know": Text("不知道", "Don't know"),
+    "refused": Text("拒绝回答", "Refused"),
+    "not_asked": Text("未询问", "Not asked"),
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    name: str
+    code: int
+    label: Text
+
+
+@dataclass(frozen=True)
+class RespondentField:
+    """One question of the respondent block (city, sex, age, ...)."""
+
+    id: str
+    type: str  # text, integer, select_one
+    label: Text
+    options: tuple[Choice, ...] = ()
+    aliases: tuple[str, ...] = ()
+    min: int | None = None
+    max: int | None = None
+
+
+def respondent_block() -> tuple[RespondentField, ...]:
+    """The respondent questions (``questionnaires/blocks/respondent.yaml``)."""
+    return _respondent_block(shipped_dir() / "blocks" / "respondent.yaml")
+
+
+_BLOCK_CACHE: dict[Path, tuple[RespondentField, ...]] = {}
+
+
+def _respondent_block(path: Path) -> tuple[RespondentField, ...]:
+    if path not in _BLOCK_CACHE:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        fields = []
+        for entry in raw["fields"]:
+            options = tuple(
+                Choice(str(o["name"]), int(o["code"]), Text(**o["label"])) for o in entry.get("options", ())
+            )
+            fields.append(
+                RespondentField(
+                    id=entry["id"],
+                    type=entry["type"],
+                    label=Text(**entry["label"]),
+                    options=options,
+                    aliases=tuple(str(a) for a in entry.get("aliases", ())),
+                    min=entry.get("min"),
+                    max=entry.get("max"),
+                )
+            )
+        _BLOCK_CACHE[path] = tuple(fields)
+    return _BLOCK_CACHE[path]

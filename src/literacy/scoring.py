@@ -67,7 +67,7 @@ def score(
     _check_columns(responses, instrument)
     n = len(responses)
 
-    results = {item.id: _score_item(responses[item.id], item, instrument) for item in instrument.items}
+    results = item_results(responses, instrument)
     _raise_on_invalid(results, instrument)
 
     correct = (
@@ -195,6 +195,12 @@ def _classify(
         grade_rank[_reaches(scaled, cut, standard.inclusive)] = rank
     literate_ranks = [rank for rank, grade in enumerate(standard.grades) if grade.id in standard.literate_grades]
     return grade_rank, np.isin(grade_rank, literate_ranks), extra
+
+
+def item_results(responses: pd.DataFrame, instrument: Instrument) -> dict[str, ItemResult]:
+    """Correct, missing and invalid masks for every item (``validate`` uses
+    the same masks, so it rejects exactly what scoring would refuse)."""
+    return {item.id: _score_item(responses[item.id], item, instrument) for item in instrument.items}
 
 
 def _score_item(series: pd.Series, item: Item, instrument: Instrument) -> ItemResult:

@@ -36,7 +36,7 @@ import yaml
 from scipy import sparse
 
 from literacy.errors import LiteracyError
-from literacy.io import read_table
+from literacy.io import read
 
 METHODS = ("poststratify", "rake", "linear", "raking-bounded")
 CELL_SEPARATOR = " | "  # joins the categories of a joint (post-stratification) cell
@@ -67,7 +67,7 @@ def read_margins(path: str | Path, *, by: str | None = None) -> Margins:
     ``by`` column). Joint format for post-stratification: one column per cell
     variable and a ``target`` column. Targets are counts, or shares when a
     variable's targets sum to 1."""
-    return margins_from_frame(read_table(path), by=by, source=str(path))
+    return margins_from_frame(read(path), by=by, source=str(path))
 
 
 def margins_from_frame(frame: pd.DataFrame, *, by: str | None = None, source: str = "margins") -> Margins:

@@ -1,4 +1,4 @@
-"""Read and write the tables that pass between steps, with their metadata.
+"""Write the tables that pass between steps, with their metadata.
 
 A DataFrame's ``attrs`` carry the metadata (instrument, weighting record,
 labels). Parquet keeps them in its schema; a CSV gets a sidecar
@@ -21,14 +21,10 @@ from typing import IO, Any
 import pandas as pd
 
 from literacy.errors import LiteracyError
+from literacy.io.files import sidecar_path
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
-SIDECAR_SUFFIX = ".meta.json"
 STDOUT = "-"
-
-
-def sidecar_path(path: Path) -> Path:
-    return path.with_name(path.name + SIDECAR_SUFFIX)
 
 
 def table_format(path: str | Path, override: str | None = None) -> str:
@@ -39,37 +35,6 @@ def table_format(path: str | Path, override: str | None = None) -> str:
         known = ", ".join(sorted(TABLE_FORMATS))
         raise LiteracyError(f"Cannot tell the format of {path} from its extension; use one of {known}.")
     return TABLE_FORMATS[suffix]
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV/TSV (UTF-8, with or without BOM) or Parquet table.
-
-    The ingest step (platform exports, SPSS, Stata, Excel) builds on this; this
-    reader covers the toolkit's own intermediate files.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise LiteracyError(f"Input file {path} does not exist; check the path.")
-    kind = table_format(path)
-    try:
-        if kind == "parquet":
-            frame = pd.read_parquet(path)
-        else:
-            frame = pd.read_csv(path, sep="\t" if kind == "tsv" else ",", encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise LiteracyError(f"{path} is not UTF-8 text; save it as UTF-8 (Excel: CSV UTF-8).") from None
-    except pd.errors.EmptyDataError:
-        raise LiteracyError(f"{path} is empty; export the data again.") from None
-    except (pd.errors.ParserError, ValueError, OSError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LiteracyError(f"{path} could not be read as {kind.upper()} ({first}).") from None
-    sidecar = sidecar_path(path)
-    if kind != "parquet" and sidecar.is_file():
-        try:
-            frame.attrs = json.loads(sidecar.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise LiteracyError(f"The metadata file {sidecar} is not valid JSON; fix or delete it.") from None
-    return frame
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -> None:
@@ -182,3 +147,99 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, io.IOBase):
         return repr(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+class TableSink:
+    """Write a table chunk by chunk (bounded memory for CSV/TSV), atomically:
+    rows go to a temporary file renamed into place only when every chunk is
+    written. Parquet collects the chunks and writes once at the end."""
+
+    def __init__(self, path: str | Path, *, force: bool = False) -> None:
+        self.to_stdout = str(path) == STDOUT
+        self.path = Path(path)
+        self.kind = "csv" if self.to_stdout else table_format(self.path)
+        if not self.to_stdout:
+            check_can_write([self.path], force=force)
+        self.force = force
+        self.columns: list[str] | None = None
+        self.attrs: dict[str, Any] = {}
+        self.parts: list[pd.DataFrame] = []
+        self.rows = 0
+        self._handle: IO[str] | None = None
+        self._temporary: str | None = None
+
+    def __enter__(self) -> TableSink:
+        return self
+
+    def append(self, frame: pd.DataFrame) -> None:
+        if self.columns is None:
+            self.columns = [str(c) for c in frame.columns]
+            self.attrs = dict(frame.attrs)
+        frame = frame.reindex(columns=self.columns)
+        self.rows += len(frame)
+        if self.kind == "parquet":
+            self.parts.append(frame)
+            return
+        header = self._handle is None
+        if header:
+            self._open()
+        assert self._handle is not None
+        separator = "\t" if self.kind == "tsv" else ","
+        if not self.to_stdout and _write_csv_arrow(frame, self._handle, header=header, separator=separator):
+            return
+        frame.to_csv(self._handle, index=False, header=header, sep=separator, lineterminator="\n")
+
+    def _open(self) -> None:
+        if self.to_stdout:
+            self._handle = sys.stdout
+            return
+        descriptor, self._temporary = tempfile.mkstemp(
+            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+        )
+        # UTF-8 with BOM so that Excel opens Chinese text correctly.
+        self._handle = os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="")
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        if error is not None:
+            self._discard()
+            return
+        if self.kind == "parquet":
+            frame = pd.concat(self.parts, ignore_index=True) if self.parts else pd.DataFrame(columns=self.columns)
+            frame.attrs = self.attrs
+            write_table(frame, self.path, force=True)
+            return
+        if self._handle is None:
+            self._open()
+        if self.to_stdout:
+            return
+        assert self._handle is not None and self._temporary is not None
+        self._handle.close()
+        os.chmod(self._temporary, 0o666 & ~_current_umask())
+        os.replace(self._temporary, self.path)
+        if self.attrs:
+            write_json(sidecar_path(self.path), self.attrs, force=True)
+
+    def _discard(self) -> None:
+        if self._handle is not None and not self.to_stdout:
+            self._handle.close()
+        if self._temporary and os.path.exists(self._temporary):
+            os.unlink(self._temporary)
+
+
+def _write_csv_arrow(frame: pd.DataFrame, handle: IO[str], *, header: bool, separator: str) -> bool:
+    """pyarrow's CSV writer, several times faster than pandas' on nullable
+    integer columns; False when a column holds mixed types arrow cannot take
+    (the caller then uses pandas)."""
+    import pyarrow as pa
+    import pyarrow.csv as pa_csv
+
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return False
+    buffer = io.BytesIO()
+    options = pa_csv.WriteOptions(include_header=header, delimiter=separator, quoting_style="needed")
+    pa_csv.write_csv(table, buffer, options)
+    handle.flush()
+    handle.write(buffer.getvalue().decode("utf-8"))
+    return True

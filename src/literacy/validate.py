@@ -1,0 +1,431 @@
+"""Check responses against the instrument: clean rows, rejected rows with every
+reason, and a summary that accounts for every interview.
+
+Checks (each one's action is ``reject``, ``flag`` or ``ignore``):
+
+==================  =======  ===================================================
+check               default  a row fails when
+==================  =======  ===================================================
+invalid_value       reject   an item holds a value outside the codebook
+duplicate_id        reject   its respondent id was already seen (first one kept)
+age_missing         reject   the age is blank
+age_not_a_number    reject   the age is not a number
+outside_population  reject   the age is outside the instrument's population
+incomplete          reject   more items are missing than the standard allows
+speeder             flag     completion time < ``speeder_share`` x median
+straight_line       flag     the same code for every answered item (>= 10)
+==================  =======  ===================================================
+
+A flagged row is kept with a ``flag_<check>`` column set to true. The speeder
+rule (a share of the median duration) is the common survey-industry rule; the
+share is a setting because firms use a third to a half.
+
+Input rows = clean rows + rejected rows, always; the summary says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from literacy.errors import LiteracyError
+from literacy.instrument import Instrument, load_instrument
+from literacy.io.files import DEFAULT_CHUNK_ROWS
+from literacy.io.platforms import DURATION_COLUMN
+from literacy.io.read import ReadOptions, iter_read
+from literacy.io.tables import TableSink, check_can_write, write_json
+from literacy.scoring import item_results
+
+ACTIONS = ("reject", "flag", "ignore")
+DEFAULT_ACTIONS = {
+    "invalid_value": "reject",
+    "duplicate_id": "reject",
+    "age_missing": "reject",
+    "age_not_a_number": "reject",
+    "outside_population": "reject",
+    "incomplete": "reject",
+    "speeder": "flag",
+    "straight_line": "flag",
+}
+SOURCE_ROW = "source_row"
+REASONS = "reject_reasons"
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What counts as a problem and what happens to a row that has one."""
+
+    actions: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_ACTIONS))
+    id_column: str = "respondent_id"
+    age_column: str = "age"
+    min_age: int | None = None  # default: the instrument's population
+    max_age: int | None = None
+    duration_column: str = DURATION_COLUMN
+    speeder_share: float = 0.3
+    straight_line_min_items: int = 10
+    max_missing_share: float | None = None  # default: the instrument's standard
+
+    def __post_init__(self) -> None:
+        unknown = set(self.actions) - set(DEFAULT_ACTIONS)
+        if unknown:
+            raise LiteracyError(
+                f"Unknown check(s) {', '.join(sorted(unknown))}; the checks are {', '.join(DEFAULT_ACTIONS)}."
+            )
+        bad = {k: v for k, v in self.actions.items() if v not in ACTIONS}
+        if bad:
+            check, action = next(iter(bad.items()))
+            raise LiteracyError(f"Action {action!r} for {check} is unknown; use one of {', '.join(ACTIONS)}.")
+        if not 0 < self.speeder_share < 1:
+            raise LiteracyError(f"The speeder share must be between 0 and 1, not {self.speeder_share}.")
+
+    def with_actions(self, changes: dict[str, str]) -> Rules:
+        return replace(self, actions={**self.actions, **changes})
+
+    def action(self, check: str) -> str:
+        return self.actions.get(check, DEFAULT_ACTIONS[check])
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts about the whole file a chunk needs: which rows repeat an id
+    (by source row) and the median completion time."""
+
+    duplicate_rows: frozenset[int] = frozenset()
+    median_duration: float | None = None
+
+
+@dataclass
+class Validation:
+    clean: pd.DataFrame
+    rejects: pd.DataFrame
+    summary: dict[str, Any]
+
+
+def validate(
+    responses: pd.DataFrame,
+    questionnaire: Instrument | str,
+    rules: Rules | None = None,
+) -> Validation:
+    """Split ``responses`` (already mapped onto the instrument, e.g. by
+    ``literacy.read``) into clean and rejected rows."""
+    instrument = load_instrument(questionnaire)
+    rules = rules or Rules()
+    frame = responses.reset_index(drop=True)
+    rows = np.arange(1, len(frame) + 1)
+    context = whole_file_context(frame.get(rules.id_column), frame.get(rules.duration_column), rows, rules)
+    counter = Summary(instrument, rules, responses.attrs)
+    clean, rejects = _check_chunk(frame, rows, instrument, rules, context, counter)
+    return Validation(clean, rejects, counter.result())
+
+
+def validate_file(
+    path: str | Path,
+    questionnaire: Instrument | str,
+    *,
+    clean_path: str | Path,
+    rejects_path: str | Path,
+    summary_path: str | Path | None = None,
+    options: ReadOptions | None = None,
+    rules: Rules | None = None,
+    force: bool = False,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    progress: Callable[[float], None] | None = None,
+) -> dict[str, Any]:
+    """Validate a file of any size in two streaming passes: the first reads
+    only the id and duration columns (duplicates and the median need the whole
+    file), the second checks and writes chunk by chunk. Returns the summary."""
+    instrument = load_instrument(questionnaire)
+    rules = rules or Rules()
+    options = options or ReadOptions()
+    outputs = [p for p in (clean_path, rejects_path, summary_path) if p is not None and str(p) != "-"]
+    check_can_write([Path(p) for p in outputs], force=force)
+
+    ids, durations, rows = [], [], []
+    offset = 0
+    needed = {rules.id_column, rules.duration_column}
+    for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, only=needed):
+        frame = chunk.frame
+        if not offset:
+            offset = chunk.adapter.skip_rows
+        rows.append(np.arange(offset + 1, offset + len(frame) + 1))
+        offset += len(frame)
+        if rules.id_column in frame:
+            ids.append(frame[rules.id_column])
+        if rules.duration_column in frame:
+            durations.append(frame[rules.duration_column])
+    all_rows = np.concatenate(rows)
+    context = whole_file_context(
+        pd.concat(ids, ignore_index=True) if ids else None,
+        pd.concat(durations, ignore_index=True) if durations else None,
+        all_rows,
+        rules,
+    )
+    del ids, durations, rows
+
+    counter: Summary | None = None
+    with TableSink(clean_path, force=force) as clean_sink, TableSink(rejects_path, force=force) as reject_sink:
+        position = 0
+        for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows):
+            if counter is None:
+                counter = Summary(instrument, rules, chunk.frame.attrs)
+            chunk_rows_here = all_rows[position : position + len(chunk.frame)]
+            position += len(chunk.frame)
+            clean, rejects = _check_chunk(chunk.frame, chunk_rows_here, instrument, rules, context, counter)
+            clean_sink.append(clean)
+            reject_sink.append(rejects)
+            if progress:
+                progress(chunk.progress)
+    assert counter is not None
+    summary = counter.result()
+    summary["files"] = {"input": str(path), "clean": str(clean_path), "rejects": str(rejects_path)}
+    if summary_path is not None:
+        write_json(summary_path, summary, force=force)
+    return summary
+
+
+def parse_actions(pairs: Iterable[str]) -> dict[str, str]:
+    """``CHECK=ACTION`` pairs from the command line."""
+    changes = {}
+    for pair in pairs:
+        check, sep, action = pair.partition("=")
+        if not sep:
+            raise LiteracyError(f"{pair!r} is not CHECK=ACTION, e.g. speeder=reject.")
+        changes[check.strip()] = action.strip()
+    return changes
+
+
+def whole_file_context(ids: pd.Series | None, durations: pd.Series | None, rows: np.ndarray, rules: Rules) -> Context:
+    duplicate_rows: frozenset[int] = frozenset()
+    if ids is not None and rules.action("duplicate_id") != "ignore":
+        key = ids.astype("string").str.strip()
+        repeated = key.notna().to_numpy() & key.duplicated(keep="first").to_numpy()
+        duplicate_rows = frozenset(rows[repeated].tolist())
+    median = None
+    if durations is not None:
+        values = pd.to_numeric(durations, errors="coerce")
+        values = values[values > 0]
+        median = float(values.median()) if len(values) else None
+    return Context(duplicate_rows, median)
+
+
+# --------------------------------------------------------------------------
+# The checks on one chunk
+# --------------------------------------------------------------------------
+
+
+def _check_chunk(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    instrument: Instrument,
+    rules: Rules,
+    context: Context,
+    counter: Summary,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = frame.reset_index(drop=True)
+    _require_items(frame, instrument)
+    n = len(frame)
+    failures: dict[str, np.ndarray] = {}
+    details: dict[str, pd.Series] = {}
+
+    results = item_results(frame, instrument)
+    invalid_text = pd.Series([""] * n, dtype=object)
+    any_invalid = np.zeros(n, dtype=bool)
+    missing_count = np.zeros(n, dtype=np.int64)
+    for item_id, result in results.items():
+        missing_count += result.missing
+        if result.invalid.any():
+            any_invalid |= result.invalid
+            counter.invalid_values[item_id] = counter.invalid_values.get(item_id, 0) + int(result.invalid.sum())
+            shown = frame[item_id].astype(str).where(result.invalid, "")
+            invalid_text = invalid_text.where(
+                ~result.invalid, invalid_text + np.where(invalid_text == "", "", ", ") + item_id + "=" + shown
+            )
+    failures["invalid_value"] = any_invalid
+    details["invalid_value"] = invalid_text
+
+    if rules.id_column in frame:
+        failures["duplicate_id"] = np.isin(rows, list(context.duplicate_rows))
+    else:
+        counter.skip("duplicate_id", f"no {rules.id_column} column")
+
+    if rules.age_column in frame:
+        age_raw = frame[rules.age_column]
+        age = pd.to_numeric(age_raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        blank = age_raw.isna().to_numpy() | (age_raw.astype(str).str.strip() == "").to_numpy()
+        low = instrument.population.min_age if rules.min_age is None else rules.min_age
+        high = instrument.population.max_age if rules.max_age is None else rules.max_age
+        failures["age_missing"] = blank
+        failures["age_not_a_number"] = ~blank & np.isnan(age)
+        failures["outside_population"] = ~np.isnan(age) & ((age < low) | (age > high))
+        details["outside_population"] = pd.Series(
+            np.where(failures["outside_population"], "age " + age_raw.astype(str) + f" not in {low}-{high}", "")
+        )
+        details["age_not_a_number"] = pd.Series(
+            np.where(failures["age_not_a_number"], "age " + age_raw.astype(str), "")
+        )
+    else:
+        counter.skip("outside_population", f"no {rules.age_column} column")
+
+    share = instrument.standard.max_missing_share if rules.max_missing_share is None else rules.max_missing_share
+    n_items = len(instrument.items)
+    failures["incomplete"] = missing_count > share * n_items + 1e-9
+    details["incomplete"] = pd.Series(
+        np.where(failures["incomplete"], pd.Series(missing_count).astype(str) + f" of {n_items} items missing", "")
+    )
+
+    if rules.duration_column in frame and context.median_duration:
+        seconds = pd.to_numeric(frame[rules.duration_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        limit = rules.speeder_share * context.median_duration
+        failures["speeder"] = seconds < limit
+        details["speeder"] = pd.Series(
+            np.where(failures["speeder"], pd.Series(seconds).round(1).astype(str) + f"s < {limit:.1f}s", "")
+        )
+    else:
+        counter.skip("speeder", f"no {rules.duration_column} column")
+
+    failures["straight_line"] = _straight_lining(frame, instrument, results, rules)
+
+    reject = np.zeros(n, dtype=bool)
+    for check, mask in failures.items():
+        action = rules.action(check)
+        if action == "reject":
+            reject |= mask
+        if action != "ignore":
+            counter.count(check, action, int(mask.sum()))
+
+    clean = frame.loc[~reject].copy()
+    clean.insert(0, SOURCE_ROW, rows[~reject])
+    for check, mask in failures.items():
+        if rules.action(check) == "flag":
+            clean[f"flag_{check}"] = mask[~reject]
+    rejects = frame.loc[reject].copy()
+    rejects.insert(0, SOURCE_ROW, rows[reject])
+    rejects.insert(1, REASONS, _reasons(failures, details, reject, rules))
+    counter.rows(n, int((~reject).sum()), int(reject.sum()))
+    clean.attrs = {**frame.attrs, "validation": counter.rules_record()}
+    return clean, rejects
+
+
+def _straight_lining(frame: pd.DataFrame, instrument: Instrument, results: dict, rules: Rules) -> np.ndarray:
+    """Same code on every answered single-answer item, with enough answered."""
+    items = [item for item in instrument.items if item.type != "multiple_choice"]
+    if len(items) < rules.straight_line_min_items:
+        return np.zeros(len(frame), dtype=bool)
+    codes = np.column_stack(
+        [pd.to_numeric(frame[item.id], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for item in items]
+    )
+    answered = ~np.isnan(codes)
+    for position, item in enumerate(items):
+        answered[:, position] &= ~results[item.id].missing & ~results[item.id].invalid
+    count = answered.sum(axis=1)
+    low = np.where(answered, codes, np.inf).min(axis=1)
+    high = np.where(answered, codes, -np.inf).max(axis=1)
+    return (count >= rules.straight_line_min_items) & (low == high)
+
+
+def _reasons(
+    failures: dict[str, np.ndarray], details: dict[str, pd.Series], reject: np.ndarray, rules: Rules
+) -> list[str]:
+    """Every reason a rejected row failed (flags included, so nothing is hidden)."""
+    indices = np.flatnonzero(reject)
+    texts = []
+    for index in indices:
+        parts = []
+        for check, mask in failures.items():
+            if mask[index] and rules.action(check) != "ignore":
+                detail = details.get(check)
+                extra = detail.iloc[index] if detail is not None else ""
+                parts.append(f"{check} ({extra})" if extra else check)
+        texts.append("; ".join(parts))
+    return texts
+
+
+def _require_items(frame: pd.DataFrame, instrument: Instrument) -> None:
+    absent = [i for i in instrument.item_ids if i not in frame.columns]
+    if not absent:
+        return
+    seen = [str(c) for c in frame.columns]
+    shown = ", ".join(seen[:15]) + (f" and {len(seen) - 15} more" if len(seen) > 15 else "")
+    expected = ", ".join(absent[:10]) + (" ..." if len(absent) > 10 else "")
+    if len(absent) == len(instrument.item_ids):
+        raise LiteracyError(
+            f"No column matches an item of {instrument.id}: expected columns named by item id or item text "
+            f"(e.g. {expected}); the file has {shown or 'no columns'}. Check -q, --platform, or give a --mapping file."
+        )
+    raise LiteracyError(
+        f"{len(absent)} item column(s) of {instrument.id} are missing: {expected}; the file has {shown}. "
+        "Export every item, or map the columns with --mapping."
+    )
+
+
+class Summary:
+    """Counts accumulated over chunks."""
+
+    def __init__(self, instrument: Instrument, rules: Rules, attrs: dict[str, Any]) -> None:
+        self.instrument = instrument
+        self.rules = rules
+        self.ingest = attrs.get("ingest", {})
+        self.source = attrs.get("source", {})
+        self.input_rows = self.clean_rows = self.rejected_rows = 0
+        self.rejections: dict[str, int] = {}
+        self.flags: dict[str, int] = {}
+        self.invalid_values: dict[str, int] = {}
+        self.skipped: dict[str, str] = {}
+
+    def rows(self, seen: int, clean: int, rejected: int) -> None:
+        self.input_rows += seen
+        self.clean_rows += clean
+        self.rejected_rows += rejected
+
+    def count(self, check: str, action: str, rows: int) -> None:
+        target = self.rejections if action == "reject" else self.flags
+        target[check] = target.get(check, 0) + rows
+
+    def skip(self, check: str, why: str) -> None:
+        self.skipped[check] = why
+
+    def rules_record(self) -> dict[str, Any]:
+        return {"actions": self.rules.actions, "speeder_share": self.rules.speeder_share}
+
+    def result(self) -> dict[str, Any]:
+        return {
+            "instrument": self.instrument.id,
+            "source": self.source,
+            "platform": self.ingest.get("platform"),
+            "input_rows": self.input_rows,
+            "clean_rows": self.clean_rows,
+            "rejected_rows": self.rejected_rows,
+            "balanced": self.input_rows == self.clean_rows + self.rejected_rows,
+            "rejections": self.rejections,
+            "flags": self.flags,
+            "invalid_values_by_column": self.invalid_values,
+            "checks_skipped": self.skipped,
+            "rules": {**self.rules_record(), "max_missing_share": self.rules.max_missing_share},
+            "columns": self.ingest.get("columns", {}),
+        }
+
+
+def summary_lines(summary: dict[str, Any]) -> list[str]:
+    """The summary for people, one fact per line (stderr of ``validate``)."""
+    lines = [
+        f"{summary['input_rows']} rows read = {summary['clean_rows']} clean + {summary['rejected_rows']} rejected"
+        + ("" if summary["balanced"] else "  (DOES NOT BALANCE: please report this)"),
+    ]
+    if summary.get("platform"):
+        lines.append(f"platform: {summary['platform']}")
+    for check, rows in summary["rejections"].items():
+        if rows:
+            lines.append(f"rejected  {check}: {rows} row(s)")
+    for item_id, rows in summary["invalid_values_by_column"].items():
+        lines.append(f"  invalid values in {item_id}: {rows} row(s)")
+    for check, rows in summary["flags"].items():
+        if rows:
+            lines.append(f"flagged   {check}: {rows} row(s) (kept, see flag_{check})")
+    for check, why in summary["checks_skipped"].items():
+        lines.append(f"not checked {check}: {why}")
+    return lines
