@@ -20,11 +20,10 @@ test: install
 
 demo: install
 	mkdir -p $(DEMO_OUT)
-	$(BIN)/literacy score sample_data/responses-cast-2024.csv -q cast-2024 -o $(DEMO_OUT)/scored.csv --force
-	$(BIN)/literacy estimate $(DEMO_OUT)/scored.csv --outcome literate --by city --by city,education \
-		-o $(DEMO_OUT)/estimates.csv --force
+	$(BIN)/literacy validate sample_data/responses-spss.sav -q cast-2024 -o $(DEMO_OUT)/clean.csv --force
+	$(BIN)/literacy score $(DEMO_OUT)/clean.csv -q cast-2024 -o $(DEMO_OUT)/scored.csv --force
 	$(BIN)/literacy estimate $(DEMO_OUT)/scored.csv --outcome literate --by city --format table
-	@echo "Scored sample and unweighted estimates written to $(DEMO_OUT)/"
+	@echo "Validated, scored and (unweighted) estimates in $(DEMO_OUT)/"
 
 lint: install
 	$(BIN)/python -m ruff check src tests benchmarks cli.py

@@ -45,28 +45,37 @@ def main() -> None:
     parser.add_argument("--folder", default="/tmp/ingest-bench")
     parser.add_argument("--chunk-rows", type=int, default=100_000)
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.chunk_rows)
         return
+    folder = Path(args.folder)
+    if args.write:
+        write_files(folder, args.rows)
+        return
+    # Each step runs in its own process: a child's peak memory (ru_maxrss)
+    # starts from its parent's, so the parent must stay small.
+    folder.mkdir(parents=True, exist_ok=True)
+    subprocess.run([sys.executable, __file__, "--write", "--rows", str(args.rows), "--folder", str(folder)],
+                   check=True)  # fmt: skip
+    print(machine())
+    for path in (folder / "export.csv", folder / "export.sav"):
+        print(f"validate {path.name} ({path.stat().st_size / 2**20:,.0f} MiB on disk), chunks of {args.chunk_rows:,}")
+        subprocess.run([sys.executable, __file__, "--child", str(path), "--chunk-rows", str(args.chunk_rows)],
+                       check=True)  # fmt: skip
+
+
+def write_files(folder: Path, rows: int) -> None:
     import pyreadstat
 
-    folder = Path(args.folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    frame = respondents("cast-2024", args.rows, seed=1)
-    csv_path, sav_path = folder / "export.csv", folder / "export.sav"
-    frame.to_csv(csv_path, index=False)
+    frame = respondents("cast-2024", rows, seed=1)
+    frame.to_csv(folder / "export.csv", index=False)
     multiple = [c for c in frame.columns if str(frame[c].dtype) == "string"]
     sav = frame.astype({c: "float64" for c in frame.columns if str(frame[c].dtype) == "Int64"})
     sav[multiple] = sav[multiple].fillna("").astype(str)
     sav = sav.astype({c: str for c in sav.columns if sav[c].dtype == object or str(sav[c].dtype) == "str"})
-    pyreadstat.write_sav(sav, str(sav_path))
-    del frame, sav
-    print(machine())
-    for path in (csv_path, sav_path):
-        print(f"validate {path.name} ({path.stat().st_size / 2**20:,.0f} MiB on disk), chunks of {args.chunk_rows:,}")
-        subprocess.run([sys.executable, __file__, "--child", str(path), "--chunk-rows", str(args.chunk_rows)],
-                       check=True)  # fmt: skip
+    pyreadstat.write_sav(sav, str(folder / "export.sav"))
 
 
 if __name__ == "__main__":

@@ -308,7 +308,10 @@ def test_the_grade_distribution_of_a_scored_file():
     from conftest import REPO
     from literacy import read, score
 
-    scored = score(read(REPO / "sample_data" / "responses-cast-2024.csv"), "cast-2024")
+    from literacy import validate
+
+    raw = read(REPO / "sample_data" / "responses-spss.sav", "cast-2024")
+    scored = score(validate(raw, "cast-2024").clean, "cast-2024")
     result = estimate(Design(scored), "grade", "city")
     assert set(result.columns[:2]) == {"city", "level"}
     assert result["level"].unique().tolist() == ["low", "basic", "literate", "advanced"]

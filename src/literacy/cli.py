@@ -12,6 +12,10 @@ from typing import Any
 import click
 
 from literacy import __version__
+from literacy.collect.exports import EXPORT_LAYOUTS
+from literacy.collect.fieldwork import simulate, write_simulation
+from literacy.collect.forms import FORM_FORMATS, export_form
+from literacy.collect.samplesize import ALLOCATIONS, allocate, design_effect, power_sample_size, sample_size
 from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
 from literacy.errors import LiteracyError
 from literacy.estimation import CI_METHODS, Reliability, estimate
@@ -19,6 +23,7 @@ from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
 from literacy.io import OUTPUT_FORMATS, PLATFORMS, ReadOptions, read, write_frame, write_json, write_table
 from literacy.io.files import DEFAULT_CHUNK_ROWS, FILE_FORMATS
+from literacy.plans import load_plan
 from literacy.scoring import score
 from literacy.validate import DEFAULT_ACTIONS, Rules, parse_actions, summary_lines, validate_file
 from literacy.weighting import METHODS as WEIGHT_METHODS
@@ -266,6 +271,144 @@ class _progress:
     def __exit__(self, *exc: Any) -> None:
         if self.bar is not None:
             self.bar.__exit__(*exc)
+
+
+@questionnaire.command("export")
+@click.argument("instrument")
+@click.option(
+    "--format",
+    "form_format",
+    type=click.Choice(FORM_FORMATS),
+    required=True,
+    help="xlsform (ODK, KoboToolbox, SurveyCTO), sav-template (SPSS) or html (paper form).",
+)
+@click.option("--lang", type=click.Choice(["zh", "en", "both"]), default="both", show_default=True)
+@click.option("-o", "--output", required=True, help="File to write (.xlsx, .sav, .html).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def questionnaire_export(instrument: str, form_format: str, lang: str, output: str, force: bool) -> None:
+    """Export an instrument for the field (ID or FILE)."""
+    export_form(instrument, output, form_format, lang=lang, force=force)
+    click.echo(f"Wrote {output} ({form_format}, {lang}).", err=True)
+
+
+@main.command("samplesize")
+@click.option("--p", "expected", type=float, help="Expected rate as a share (default: from --plan's baseline).")
+@click.option("--plan", help="Plan id or file: the expected rate defaults to its latest baseline.")
+@click.option("--margin", type=float, help="Absolute margin of error as a share (0.02 = 2 points).")
+@click.option("--relative-margin", type=float, help="Margin relative to the rate (0.15 = 15%).")
+@click.option("--target", type=float, help="Target rate (share): size the sample to tell the rate from it.")
+@click.option("--power", "power_", type=float, default=0.8, show_default=True)
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="One-sided level of the target test.")
+@click.option("--level", type=float, default=0.95, show_default=True, help="Confidence level for the margin.")
+@click.option("--deff", type=float, help="Design effect (default: from --icc and --cluster-size, else 1).")
+@click.option("--icc", type=float, default=0.0, show_default=True)
+@click.option("--cluster-size", type=float, default=1.0, show_default=True, help="Interviews per PSU.")
+@click.option("--weight-cv", type=float, default=0.0, show_default=True, help="CV of the weights (Kish).")
+@click.option("--population", type=float, help="Adults 18-69 in the city (finite population correction).")
+@click.option("--response-rate", type=float, default=1.0, show_default=True)
+def samplesize_command(
+    expected: float | None, plan: str | None, margin: float | None, relative_margin: float | None,
+    target: float | None, power_: float, alpha: float, level: float, deff: float | None, icc: float,
+    cluster_size: float, weight_cv: float, population: float | None, response_rate: float,
+) -> None:  # fmt: skip
+    """Interviews needed for one city's rate: by margin of error, or to tell it from a target."""
+    loaded = load_plan(plan) if plan else None
+    if expected is None:
+        if loaded is None or not loaded.baselines:
+            raise click.UsageError("Give --p (the expected rate) or a --plan with a published baseline.")
+        expected = loaded.baselines[-1].value / 100
+    if target is None and margin is None and relative_margin is None:
+        raise click.UsageError("Give --margin or --relative-margin (precision), or --target (power).")
+    design = deff if deff is not None else design_effect(cluster_size, icc, weight_cv)
+    if target is not None:
+        result = power_sample_size(target, expected, alpha=alpha, power=power_, deff=design, population=population,
+                                   response_rate=response_rate)  # fmt: skip
+    else:
+        result = sample_size(expected, margin=margin, relative_margin=relative_margin, level=level, deff=design,
+                             population=population, response_rate=response_rate)  # fmt: skip
+    for key, value in result.as_dict().items():
+        click.echo(f"{key}\t{value:.6g}" if isinstance(value, float) else f"{key}\t{value}")
+
+
+@main.command("allocate")
+@click.argument("units_path", metavar="UNITS")
+@click.option("--total", type=click.IntRange(1), required=True, help="Interviews to spread.")
+@click.option("--method", type=click.Choice(ALLOCATIONS), default="proportional", show_default=True)
+@click.option("--size", default="population", show_default=True, help="Column with population sizes.")
+@click.option("--rate", help="Column with expected rates (Neyman allocation).")
+@click.option("--power", "power_", type=float, default=0.5, show_default=True, help="Exponent q of power allocation.")
+@click.option("--minimum", type=click.IntRange(0), default=0, show_default=True, help="Least interviews per unit.")
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
+@click.option("-o", "--output", default="-", show_default=True)
+@click.option("--force", is_flag=True)
+def allocate_command(units_path: str, total: int, method: str, size: str, rate: str | None, power_: float,
+                     minimum: int, output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
+    """Spread a total sample over the cities or strata listed in UNITS (CSV with a population column)."""
+    result = allocate(read(units_path), total, method=method, size=size, rate=rate, power=power_, minimum=minimum)
+    write_frame(result, output, output_format or ("table" if output == "-" else None), force=force)
+
+
+@main.command("simulate")
+@click.option("-q", "--questionnaire", "instrument", default="cast-2024", show_default=True)
+@click.option(
+    "--city",
+    "cities",
+    multiple=True,
+    required=True,
+    metavar="CODE[=RATE]",
+    help="A city to simulate, with its true rate as a share (default: from its plan), e.g. wuhai=0.105.",
+)
+@click.option("--interviews", type=click.IntRange(40), default=1000, show_default=True, help="Sampled per city.")
+@click.option(
+    "--persons",
+    type=click.IntRange(1000),
+    default=60_000,
+    show_default=True,
+    help="Adults per simulated city population.",
+)
+@click.option("--response-rate", type=float, default=0.7, show_default=True)
+@click.option(
+    "--defect-rate",
+    type=float,
+    default=0.01,
+    show_default=True,
+    help="Share of interviews with each defect (speeder, invalid code, duplicate id, under age).",
+)
+@click.option(
+    "--layout",
+    "layouts",
+    multiple=True,
+    type=click.Choice(EXPORT_LAYOUTS),
+    default=["csv"],
+    show_default=True,
+    help="Export layout(s) to write.",
+)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", "folder", required=True, help="Folder to write into.")
+@click.option("--force", is_flag=True)
+def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, persons: int, response_rate: float,
+                     defect_rate: float, layouts: tuple[str, ...], lang: str, seed: int, folder: str,
+                     force: bool) -> None:  # fmt: skip
+    """Simulate a survey of a synthetic population with known truth; write exports, margins and truth."""
+    rates: dict[str, float | None] = {}
+    for entry in cities:
+        code, _, value = entry.partition("=")
+        try:
+            rates[code.strip()] = float(value) if value else None
+        except ValueError:
+            raise click.BadParameter(f"{entry!r} is not CODE or CODE=RATE (e.g. wuhai=0.105).") from None
+    with _progress("Simulating") as progress:
+        result = simulate(instrument, rates, interviews=interviews, persons=persons, response_rate=response_rate,
+                          defect_rate=defect_rate, seed=seed)  # fmt: skip
+        if progress:
+            progress(1.0)
+    written = write_simulation(result, folder, layouts=list(layouts), lang=lang, force=force)
+    truths = result.truth[(result.truth["group"] == "all") & (result.truth["city"] != "all")]
+    summary = ", ".join(f"{row.city} {row.rate:.1%}" for row in truths.itertuples())
+    files = ", ".join(p.name for p in written)
+    click.echo(f"Simulated {len(result.sample)} sampled persons, {len(result.responses)} delivered records "
+               f"(true rates: {summary}). Wrote {files} to {folder}.", err=True)  # fmt: skip
 
 
 @main.command("estimate")

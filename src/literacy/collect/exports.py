@@ -178,8 +178,7 @@ def _wjx(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentFie
     assert tuple(meta) == WJX_METADATA
     out: dict[str, Any] = dict(meta)
     number = 0
-    asked = [f for f in fields if f.id not in ("respondent_id",)]
-    for field_ in asked:
+    for field_ in fields:  # the questionnaire number is asked too (问卷编号), so repeats can be found
         number += 1
         header = f"{number}、{field_.label.zh}"
         if field_.type == "select_one" and numeric:
