@@ -16,6 +16,7 @@ from conftest import REPO, respondent, table
 from literacy import load_instrument, read
 from literacy.cli import main
 
+
 def _clean_sample() -> Path:
     """The shipped sample's SPSS file, validated: the clean rows as a CSV
     (the raw file has defects on purpose, which scoring refuses)."""

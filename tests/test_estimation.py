@@ -306,9 +306,7 @@ def test_a_contrast_against_the_whole_population_uses_the_covariance():
 
 def test_the_grade_distribution_of_a_scored_file():
     from conftest import REPO
-    from literacy import read, score
-
-    from literacy import validate
+    from literacy import read, score, validate
 
     raw = read(REPO / "sample_data" / "responses-spss.sav", "cast-2024")
     scored = score(validate(raw, "cast-2024").clean, "cast-2024")

@@ -23,6 +23,10 @@ def test_the_wheel_ships_every_instrument(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"literacy/questionnaires/{name}.yaml" for name in SHIPPED} <= names
     assert "literacy/scoring.py" in names
+    assert "literacy/questionnaires/blocks/respondent.yaml" in names
+    assert {"literacy/report/html.py", "literacy/reference/national-series.yaml",
+            "literacy/reference/plans/wuhai-2021-2025.yaml"} <= names  # fmt: skip
+    assert {"literacy/sample_data/responses-spss.sav", "literacy/sample_data/margins.csv"} <= names
 
 
 def test_a_clone_finds_the_instruments_without_installing():

@@ -6,12 +6,15 @@ Data go to stdout or ``-o``; messages go to stderr. Exit codes: 0 success,
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import click
+import pandas as pd
 
 from literacy import __version__
+from literacy.assessment import counted_progress, gap
 from literacy.collect.exports import EXPORT_LAYOUTS
 from literacy.collect.fieldwork import simulate, write_simulation
 from literacy.collect.forms import FORM_FORMATS, export_form
@@ -23,7 +26,9 @@ from literacy.estimation.estimate import STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
 from literacy.io import OUTPUT_FORMATS, PLATFORMS, ReadOptions, read, write_frame, write_json, write_table
 from literacy.io.files import DEFAULT_CHUNK_ROWS, FILE_FORMATS
-from literacy.plans import load_plan
+from literacy.pipeline import demo, run
+from literacy.plans import list_plans, load_plan
+from literacy.report import REPORT_FORMATS, ReportData, report
 from literacy.scoring import score
 from literacy.validate import DEFAULT_ACTIONS, Rules, parse_actions, summary_lines, validate_file
 from literacy.weighting import METHODS as WEIGHT_METHODS
@@ -409,6 +414,124 @@ def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, 
     files = ", ".join(p.name for p in written)
     click.echo(f"Simulated {len(result.sample)} sampled persons, {len(result.responses)} delivered records "
                f"(true rates: {summary}). Wrote {files} to {folder}.", err=True)  # fmt: skip
+
+
+@main.group()
+def plans() -> None:
+    """The shipped plans: jurisdictions, baselines and targets (literacy/reference/plans)."""
+
+
+@plans.command("list")
+@LANG
+def plans_list(lang: str) -> None:
+    """List the shipped plans."""
+    for plan in list_plans():
+        targets = "; ".join(f"{t.year} {t.describe(lang)}" for t in plan.targets) or "-"
+        baseline = f"{plan.baselines[-1].year} {plan.baselines[-1].value:g}%" if plan.baselines else "-"
+        click.echo(f"{plan.id}\t{plan.name.get(lang)}\t{plan.level}\tbaseline {baseline}\ttargets {targets}")
+
+
+@plans.command("show")
+@click.argument("plan")
+@LANG
+def plans_show(plan: str, lang: str) -> None:
+    """Show a plan's document, baselines and targets, each with its source (ID or FILE)."""
+    loaded = load_plan(plan)
+    click.echo(f"{loaded.id}: {loaded.name.get(lang)} ({loaded.level}, code {loaded.code}, parent {loaded.parent})")
+    click.echo(f"document: {loaded.title.get(lang)}, {loaded.number}, {loaded.issuer.get(lang)}, {loaded.date}")
+    for rate in loaded.baselines:
+        click.echo(f"baseline {rate.year}: {rate.value:g}%  [{rate.source}]")
+    for target in loaded.targets:
+        click.echo(f"target {target.year}: {target.describe(lang)} ({target.wording})  [{target.source}]")
+    for counted in loaded.counted_targets:
+        click.echo(f"counted {counted.id}: {counted.label.get(lang)} {counted.value:g} {counted.unit.get(lang)} "
+                   f"({counted.basis})  [{counted.source}]")  # fmt: skip
+    for note in loaded.notes:
+        click.echo(f"note: {note}")
+
+
+@main.command("gap")
+@click.argument("estimates_path", metavar="ESTIMATES")
+@click.option("--plan", "plan_ids", multiple=True, required=True, help="Plan id or file (repeat for several).")
+@click.option("--year", type=int, required=True, help="The survey year.")
+@click.option("--domain", default="city", show_default=True, help="Column holding the jurisdiction codes.")
+@click.option("--alpha", type=float, default=0.05, show_default=True, help="One-sided level of the target test.")
+@click.option("--actuals", help="Table of counted-target actuals (columns target, year, value).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
+@click.option("-o", "--output", default="-", show_default=True)
+@click.option("--force", is_flag=True)
+def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domain: str, alpha: float,
+                actuals: str | None, lang: str, output_format: str | None, output: str,
+                force: bool) -> None:  # fmt: skip
+    """Compare estimates (from `literacy estimate`) with plan targets: gap, evidence, path and progress."""
+    table = gap(read(estimates_path), list(plan_ids), year=year, domain=domain, alpha=alpha, lang=lang)
+    write_frame(table, output, output_format or ("table" if output == "-" else None), force=force)
+    if actuals:
+        counted = pd.concat([counted_progress(p, read(actuals), year=year, lang=lang) for p in plan_ids],
+                            ignore_index=True)  # fmt: skip
+        click.echo(counted.to_string(index=False), err=True)
+    for row in table.itertuples():
+        click.echo(f"{row.name}: {row.evidence}", err=True)
+
+
+@main.command("report")
+@click.argument("assessment_path", metavar="ASSESSMENT")
+@click.option("--estimates", "estimates_path", help="Estimates by group (literacy estimate output).")
+@click.option("--grades", "grades_path", help="Grade distribution (literacy estimate --outcome grade).")
+@click.option("--disparities", "disparities_path", help="Group contrasts (from literacy run).")
+@click.option("--counted", "counted_path", help="Counted-target progress table.")
+@click.option("--methods", "methods_path", help="JSON with the methods facts (from literacy run's report.json).")
+@click.option("--plan", "plan_ids", multiple=True, help="Plan files for plans that are not shipped.")
+@click.option("--format", "report_format", type=click.Choice(REPORT_FORMATS), help="Default: from -o's extension.")
+@click.option("-o", "--output", required=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.option("--force", is_flag=True)
+def report_command(assessment_path: str, estimates_path: str | None, grades_path: str | None,
+                   disparities_path: str | None, counted_path: str | None, methods_path: str | None,
+                   plan_ids: tuple[str, ...], report_format: str | None, output: str, lang: str,
+                   force: bool) -> None:  # fmt: skip
+    """Write the report (HTML with charts, XLSX, Markdown or JSON) from an assessment table."""
+    assessment = read(assessment_path)
+    loaded = [load_plan(p) for p in plan_ids]
+    known = {p.id for p in loaded}
+    loaded += [load_plan(p) for p in sorted(set(assessment["plan"].astype(str))) if p not in known]
+    methods = {}
+    if methods_path:
+        methods = json.loads(Path(methods_path).read_text(encoding="utf-8")).get("methods", {})
+    data = ReportData(assessment, *(read(p) if p else pd.DataFrame() for p in
+                                    (estimates_path, grades_path, disparities_path, counted_path)),
+                      methods=methods, plans=loaded)  # fmt: skip
+    path = report(data, output, report_format=report_format, lang=lang, force=force)
+    click.echo(f"Wrote {path}.", err=True)
+
+
+@main.command("run")
+@click.argument("config_path", metavar="CONFIG")
+@click.option("--out", "output", help="Output folder (default: the config's `output:`).")
+@click.option("--force", is_flag=True, help="Write into a folder that already has files.")
+def run_command(config_path: str, output: str | None, force: bool) -> None:
+    """Run validate -> score -> weight -> estimate -> gap -> report as CONFIG.yaml describes."""
+    result = run(config_path, output=output, force=force)
+    _say_done(result)
+
+
+@main.command("demo")
+@click.option("--out", "output", default="literacy-demo", show_default=True, help="Folder for the demo's files.")
+@click.option("--force", is_flag=True, help="Write into a folder that already has files.")
+def demo_command(output: str, force: bool) -> None:
+    """Run the whole job on the shipped sample data and say where the report is."""
+    result = demo(output, force=force)
+    _say_done(result)
+
+
+def _say_done(result: Any) -> None:
+    counts = result.counts
+    click.echo(f"{counts.get('input_rows')} interviews read = {counts.get('clean_rows')} clean + "
+               f"{counts.get('rejected_rows')} rejected; {counts.get('scored_rows')} scored.", err=True)  # fmt: skip
+    for row in result.assessment.itertuples():
+        click.echo(f"{row.name}: {row.evidence}", err=True)
+    click.echo(f"Report: {result.folder / 'report.html'}")
 
 
 @main.command("estimate")

@@ -211,8 +211,13 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
     baselines = []
     for index, entry in enumerate(raw.get("baselines") or []):
         where = f"baselines[{index}]"
-        baselines.append(Rate(int(number(need(entry, "year", where), where) or 0),
-                              number(need(entry, "value", where), where), sourced(entry, where)))  # fmt: skip
+        baselines.append(
+            Rate(
+                int(number(need(entry, "year", where), where) or 0),
+                number(need(entry, "value", where), where),
+                sourced(entry, where),
+            )
+        )
     targets = []
     for index, entry in enumerate(raw.get("targets") or []):
         where = f"targets[{index}]"
@@ -222,8 +227,15 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         value = number(need(entry, "value", where), where)
         if not 0 <= value <= 100:
             problems.append(f"{where}: the target {value} is not a percentage from 0 to 100.")
-        targets.append(Target(int(number(need(entry, "year", where), where) or 0), value, str(comparator),
-                              str(entry.get("wording", "")), sourced(entry, where)))  # fmt: skip
+        targets.append(
+            Target(
+                int(number(need(entry, "year", where), where) or 0),
+                value,
+                str(comparator),
+                str(entry.get("wording", "")),
+                sourced(entry, where),
+            )
+        )
     counted = []
     for index, entry in enumerate(raw.get("counted_targets") or []):
         where = f"counted_targets[{index}]"
@@ -233,14 +245,18 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         span = entry.get("period")
         counted.append(
             CountedTarget(
-                id=str(need(entry, "id", where)), label=text(entry.get("label"), where),
-                value=number(need(entry, "value", where), where), comparator=str(entry.get("comparator", "at_least")),
-                unit=text(entry.get("unit"), where), basis=str(basis), source=sourced(entry, where),
+                id=str(need(entry, "id", where)),
+                label=text(entry.get("label"), where),
+                value=number(need(entry, "value", where), where),
+                comparator=str(entry.get("comparator", "at_least")),
+                unit=text(entry.get("unit"), where),
+                basis=str(basis),
+                source=sourced(entry, where),
                 period=(int(span[0]), int(span[1])) if span else None,
                 condition=text(entry["condition"], where) if entry.get("condition") else None,
                 value_if_condition=entry.get("value_if_condition"),
             )
-        )  # fmt: skip
+        )
     plan = Plan(
         id=plan_id,
         code=str(need(jurisdiction, "code", "jurisdiction") or ""),

@@ -31,18 +31,35 @@ from literacy.io.platforms import ODK_METADATA, WJX_METADATA, WJX_NOT_ASKED, WJX
 from literacy.io.tables import atomic_write, check_can_write, write_table
 
 EXPORT_LAYOUTS = ("csv", "kobo", "kobo-labels", "odk", "wjx", "wjx-numeric", "spss")
-_EXTENSIONS = {"csv": ".csv", "kobo": ".csv", "kobo-labels": ".csv", "odk": ".csv", "wjx": ".xlsx",
-               "wjx-numeric": ".xlsx", "spss": ".sav"}  # fmt: skip
-_KOBO_TAIL = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by",
-              "_tags", "_index")  # fmt: skip
+_EXTENSIONS = {
+    "csv": ".csv",
+    "kobo": ".csv",
+    "kobo-labels": ".csv",
+    "odk": ".csv",
+    "wjx": ".xlsx",
+    "wjx-numeric": ".xlsx",
+    "spss": ".sav",
+}
+_KOBO_TAIL = (
+    "_id",
+    "_uuid",
+    "_submission_time",
+    "_validation_status",
+    "_notes",
+    "_status",
+    "_submitted_by",
+    "_tags",
+    "_index",
+)
 
 
 def default_extension(layout: str) -> str:
     return _EXTENSIONS[layout]
 
 
-def export_layout(responses: pd.DataFrame, questionnaire: Instrument | str, layout: str,
-                  *, lang: str = "zh", seed: int = 0) -> pd.DataFrame:  # fmt: skip
+def export_layout(
+    responses: pd.DataFrame, questionnaire: Instrument | str, layout: str, *, lang: str = "zh", seed: int = 0
+) -> pd.DataFrame:
     """The table as ``layout`` would export it (not yet written)."""
     instrument = load_instrument(questionnaire)
     if layout not in EXPORT_LAYOUTS:
@@ -60,8 +77,16 @@ def export_layout(responses: pd.DataFrame, questionnaire: Instrument | str, layo
     return frame.copy()  # spss: written with labels by write_export
 
 
-def write_export(responses: pd.DataFrame, questionnaire: Instrument | str, path: str | Path, layout: str,
-                 *, lang: str = "zh", seed: int = 0, force: bool = False) -> None:  # fmt: skip
+def write_export(
+    responses: pd.DataFrame,
+    questionnaire: Instrument | str,
+    path: str | Path,
+    layout: str,
+    *,
+    lang: str = "zh",
+    seed: int = 0,
+    force: bool = False,
+) -> None:
     """Write ``responses`` as the platform's export file."""
     instrument = load_instrument(questionnaire)
     path = Path(path)
@@ -106,8 +131,9 @@ def _group_of(instrument: Instrument, item: Item) -> str:
     return item.dimension
 
 
-def _kobo(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentField], *, labels: bool,
-          lang: str, seed: int) -> pd.DataFrame:  # fmt: skip
+def _kobo(
+    frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentField], *, labels: bool, lang: str, seed: int
+) -> pd.DataFrame:
     start, end = _timestamps(frame, seed)
     out: dict[str, Any] = {
         "start": start.dt.strftime("%Y-%m-%dT%H:%M:%S.000+08:00"),
@@ -129,13 +155,19 @@ def _kobo(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentFi
                 out[f"{header}/{name}"] = _chosen(values, option.code)
     n = len(frame)
     rng = np.random.default_rng(seed + 1)
-    out.update({
-        "_id": np.arange(100001, 100001 + n),
-        "_uuid": [str(uuid.UUID(int=int(v))) for v in rng.integers(0, 2**63, n)],
-        "_submission_time": end.dt.strftime("%Y-%m-%dT%H:%M:%S"),
-        "_validation_status": "", "_notes": "", "_status": "submitted_via_web", "_submitted_by": "",
-        "_tags": "", "_index": np.arange(1, n + 1),
-    })  # fmt: skip
+    out.update(
+        {
+            "_id": np.arange(100001, 100001 + n),
+            "_uuid": [str(uuid.UUID(int=int(v))) for v in rng.integers(0, 2**63, n)],
+            "_submission_time": end.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+            "_validation_status": "",
+            "_notes": "",
+            "_status": "submitted_via_web",
+            "_submitted_by": "",
+            "_tags": "",
+            "_index": np.arange(1, n + 1),
+        }
+    )
     return pd.DataFrame(out)
 
 
@@ -154,9 +186,18 @@ def _odk(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentFie
     rng = np.random.default_rng(seed + 2)
     keys = [f"uuid:{uuid.UUID(int=int(v))}" for v in rng.integers(0, 2**63, n)]
     out["meta-instanceID"] = keys
-    tail = {"KEY": keys, "SubmitterID": 5, "SubmitterName": "enumerator", "AttachmentsPresent": 0,
-            "AttachmentsExpected": 0, "Status": "", "ReviewState": "", "DeviceID": "collect:demo", "Edits": 0,
-            "FormVersion": instrument.version}  # fmt: skip
+    tail = {
+        "KEY": keys,
+        "SubmitterID": 5,
+        "SubmitterName": "enumerator",
+        "AttachmentsPresent": 0,
+        "AttachmentsExpected": 0,
+        "Status": "",
+        "ReviewState": "",
+        "DeviceID": "collect:demo",
+        "Edits": 0,
+        "FormVersion": instrument.version,
+    }
     assert tuple(tail) == ODK_METADATA[1:]
     out.update(tail)
     return pd.DataFrame(out)
@@ -233,8 +274,9 @@ def _label_table(item: Item, instrument: Instrument, lang: str) -> dict[int, str
     return table
 
 
-def _labelled(values: pd.Series, item: Item, instrument: Instrument, lang: str, *, joiner: str,
-              wjx: bool = False) -> pd.Series:  # fmt: skip
+def _labelled(
+    values: pd.Series, item: Item, instrument: Instrument, lang: str, *, joiner: str, wjx: bool = False
+) -> pd.Series:
     table = _label_table(item, instrument, lang)
 
     def show(value: Any) -> Any:
@@ -301,8 +343,14 @@ def _write_sav(frame: pd.DataFrame, instrument: Instrument, path: Path, *, lang:
     # pyreadstat writes to a path: write beside the target, then rename (atomic).
     temporary = path.with_name(f".{path.name}.writing")
     try:
-        pyreadstat.write_sav(data, str(temporary), column_labels=column_labels, variable_value_labels=value_labels,
-                             missing_ranges=missing, compress=compress)  # fmt: skip
+        pyreadstat.write_sav(
+            data,
+            str(temporary),
+            column_labels=column_labels,
+            variable_value_labels=value_labels,
+            missing_ranges=missing,
+            compress=compress,
+        )
         temporary.replace(path)
     except BaseException:
         temporary.unlink(missing_ok=True)

@@ -71,8 +71,9 @@ def simulate(
     rng = np.random.default_rng(seed)
     specs: list[CitySpec] = [city_spec(code, rate, persons) for code, rate in cities.items()]
     population = make_population(specs, instrument, rng)
-    simulation = field_survey(population, instrument, rng, interviews=interviews, response_rate=response_rate,
-                              defect_rate=defect_rate)  # fmt: skip
+    simulation = field_survey(
+        population, instrument, rng, interviews=interviews, response_rate=response_rate, defect_rate=defect_rate
+    )
     simulation.settings.update({"seed": seed, "persons_per_city": persons, "cities": {s.code: s.rate for s in specs}})
     return simulation
 
@@ -92,10 +93,13 @@ def field_survey(
     respondents = sample.loc[sample["responded"]].copy()
     delivered = _delivery(respondents, instrument, defect_rate, rng)
     settings = {
-        "instrument": instrument.id, "interviews_per_city": interviews,
-        "persons_per_community": PERSONS_PER_COMMUNITY, "defect_rate": defect_rate, "response_rate": response_rate,
+        "instrument": instrument.id,
+        "interviews_per_city": interviews,
+        "persons_per_community": PERSONS_PER_COMMUNITY,
+        "defect_rate": defect_rate,
+        "response_rate": response_rate,
         "design": {"strata": "district", "psu": "community", "base_weight": "base_weight"},
-    }  # fmt: skip
+    }
     return Simulation(delivered, census_margins(population), truth(population), sample, settings)
 
 
@@ -145,8 +149,9 @@ def _nonresponse(sample: pd.DataFrame, response_rate: float, rng: np.random.Gene
     return rng.random(len(sample)) < probability
 
 
-def _delivery(respondents: pd.DataFrame, instrument: Instrument, defect_rate: float,
-              rng: np.random.Generator) -> pd.DataFrame:  # fmt: skip
+def _delivery(
+    respondents: pd.DataFrame, instrument: Instrument, defect_rate: float, rng: np.random.Generator
+) -> pd.DataFrame:
     """The firm's file: interview records with ids, durations and defects."""
     fields = [f.id for f in respondent_block() if f.id in respondents.columns or f.id == "respondent_id"]
     out = respondents.copy()
@@ -190,8 +195,9 @@ def _delivery(respondents: pd.DataFrame, instrument: Instrument, defect_rate: fl
     return out[list(dict.fromkeys(keep))].copy()
 
 
-def write_simulation(simulation: Simulation, folder: str | Path, *, layouts: list[str], lang: str = "zh",
-                     force: bool = False) -> list[Path]:  # fmt: skip
+def write_simulation(
+    simulation: Simulation, folder: str | Path, *, layouts: list[str], lang: str = "zh", force: bool = False
+) -> list[Path]:
     """Write the exports (one per layout), margins, truth, the full sample and
     a settings file. The ``defect`` and ``person_id`` columns stay out of the
     exports (a firm would not deliver them); they are in ``sample.csv``."""
@@ -214,8 +220,22 @@ def write_simulation(simulation: Simulation, folder: str | Path, *, layouts: lis
         written.append(path)
     write_table(simulation.margins, folder / "margins.csv", force=True)
     write_table(simulation.truth, folder / "truth.csv", force=True)
-    sample = simulation.sample[["person_id", "city", "district", "community", "base_weight", "responded", "sex",
-                                "age", "urban_rural", "education", "occupation", "literate"]]  # fmt: skip
+    sample = simulation.sample[
+        [
+            "person_id",
+            "city",
+            "district",
+            "community",
+            "base_weight",
+            "responded",
+            "sex",
+            "age",
+            "urban_rural",
+            "education",
+            "occupation",
+            "literate",
+        ]
+    ]
     deliveries = simulation.responses[["person_id", "respondent_id", "defect"]].drop_duplicates("person_id")
     write_table(sample.merge(deliveries, on="person_id", how="left"), folder / "sample.csv", force=True)
     write_json(folder / "simulation.json", {**simulation.settings, "files": sorted(names.values())}, force=True)

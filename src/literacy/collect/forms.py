@@ -29,8 +29,9 @@ RESPONDENT_GROUP = "respondent"
 _METADATA = ("start", "end", "deviceid")
 
 
-def export_form(questionnaire: Instrument | str, path: str | Path, form_format: str, *, lang: str = "both",
-                force: bool = False) -> None:  # fmt: skip
+def export_form(
+    questionnaire: Instrument | str, path: str | Path, form_format: str, *, lang: str = "both", force: bool = False
+) -> None:
     """Write the instrument as ``form_format`` to ``path``."""
     instrument = load_instrument(questionnaire)
     if form_format not in FORM_FORMATS:
@@ -46,8 +47,9 @@ def export_form(questionnaire: Instrument | str, path: str | Path, form_format: 
         from literacy.collect.exports import write_export
 
         columns = [f.id for f in respondent_block()] + instrument.item_ids
-        write_export(pd.DataFrame(columns=columns), instrument, path, "spss",
-                     lang="en" if lang == "en" else "zh", force=force)  # fmt: skip
+        write_export(
+            pd.DataFrame(columns=columns), instrument, path, "spss", lang="en" if lang == "en" else "zh", force=force
+        )
     else:
         write_text(path, paper_form(instrument, lang=lang), force=force)
 
@@ -81,8 +83,7 @@ def xlsform(instrument: Instrument, *, lang: str = "both") -> dict[str, list[dic
     langs = _languages(lang)
     survey: list[dict[str, Any]] = [{"type": name, "name": name} for name in _METADATA]
     choices: list[dict[str, Any]] = []
-    survey.append({"type": "begin_group", "name": RESPONDENT_GROUP,
-                   **_labels(_text("受访者信息", "About you"), langs)})  # fmt: skip
+    survey.append({"type": "begin_group", "name": RESPONDENT_GROUP, **_labels(_text("受访者信息", "About you"), langs)})
     for field_ in respondent_block():
         survey.append(_field_row(field_, instrument, langs))
         if field_.options:
@@ -99,12 +100,14 @@ def xlsform(instrument: Instrument, *, lang: str = "both") -> dict[str, list[dic
                 written.add(lists[item.id])
                 choices += _item_choices(item, lists[item.id], instrument, langs)
         survey.append({"type": "end_group", "name": dimension.id})
-    settings = [{
-        "form_title": instrument.title.get(langs[0]),
-        "form_id": instrument.id.replace("-", "_"),
-        "version": instrument.version,
-        "default_language": LANGUAGES[langs[0]],
-    }]  # fmt: skip
+    settings = [
+        {
+            "form_title": instrument.title.get(langs[0]),
+            "form_id": instrument.id.replace("-", "_"),
+            "version": instrument.version,
+            "default_language": LANGUAGES[langs[0]],
+        }
+    ]
     return {"survey": survey, "choices": choices, "settings": settings}
 
 
@@ -125,23 +128,35 @@ def _field_row(field_: RespondentField, instrument: Instrument, langs: list[str]
     if field_.id == "age":
         low, high = instrument.population.min_age, instrument.population.max_age
         row["constraint"] = f". >= {low} and . <= {high}"
-        row.update(_labels(_text(f"年龄须在 {low}-{high} 岁之间", f"Age must be from {low} to {high}"), langs,
-                           "constraint_message"))  # fmt: skip
+        row.update(
+            _labels(
+                _text(f"年龄须在 {low}-{high} 岁之间", f"Age must be from {low} to {high}"), langs, "constraint_message"
+            )
+        )
     return row
 
 
 def _item_row(item: Item, list_name: str, instrument: Instrument, langs: list[str]) -> dict[str, Any]:
     kind = "select_multiple" if item.type == "multiple_choice" else "select_one"
-    row: dict[str, Any] = {"type": f"{kind} {list_name}", "name": item.id, "required": "yes",
-                           **_labels(item.text, langs)}  # fmt: skip
+    row: dict[str, Any] = {
+        "type": f"{kind} {list_name}",
+        "name": item.id,
+        "required": "yes",
+        **_labels(item.text, langs),
+    }
     if item.type == "multiple_choice":
         # Don't know / refused exclude every other option.
         codes = [str(c) for c in instrument.missing.answered_as_wrong]
         if codes:
             chosen = " or ".join(f"selected(., '{c}')" for c in codes)
             row["constraint"] = f"not(({chosen}) and count-selected(.) > 1)"
-            row.update(_labels(_text("“不知道”或“拒绝回答”不能与其他选项同选", "Don't know or refused stands alone"),
-                               langs, "constraint_message"))  # fmt: skip
+            row.update(
+                _labels(
+                    _text("“不知道”或“拒绝回答”不能与其他选项同选", "Don't know or refused stands alone"),
+                    langs,
+                    "constraint_message",
+                )
+            )
     return row
 
 
@@ -188,8 +203,9 @@ def paper_form(instrument: Instrument, *, lang: str = "zh") -> str:
     ]
     for field_ in respondent_block():
         if field_.options:
-            options = "".join(f'<span class="opt"><span class="box"></span>{both(c.label)}</span>'
-                              for c in field_.options)  # fmt: skip
+            options = "".join(
+                f'<span class="opt"><span class="box"></span>{both(c.label)}</span>' for c in field_.options
+            )
             parts.append(f'<div class="q"><b>{both(field_.label)}</b><br>{options}</div>')
         else:
             parts.append(f'<div class="q"><b>{both(field_.label)}</b> <span class="line"></span></div>')

@@ -132,24 +132,34 @@ def _people(spec: CitySpec, rng: np.random.Generator) -> pd.DataFrame:
     drive = 0.9 * urban - 0.035 * (age - 43) + rng.normal(0, 1.0, n)
     education = np.array(EDUCATION, dtype=object)[np.digitize(drive, [-0.9, 0.2, 0.9, 1.4])]
     occupation = np.where(
-        age >= 60, "retired",
-        np.where(~urban & (rng.random(n) < 0.6), "farmer",
-                 np.where(rng.random(n) < 0.25, "industrial_worker",
-                          np.where(rng.random(n) < 0.06, "cadre_civil_servant",
-                                   np.where(age <= 22, "student", "business_service"))))
-    )  # fmt: skip
-    out = pd.DataFrame({
-        "city": spec.code,
-        "district": people["district"],
-        "community": people["community"],
-        "community_size": people["size"].astype(int),
-        "sex": np.where(rng.random(n) < 0.5, "male", "female"),
-        "age": age,
-        "urban_rural": np.where(urban, "urban", "rural"),
-        "education": education,
-        "occupation": occupation,
-        "community_effect": people["community_effect"],
-    })  # fmt: skip
+        age >= 60,
+        "retired",
+        np.where(
+            ~urban & (rng.random(n) < 0.6),
+            "farmer",
+            np.where(
+                rng.random(n) < 0.25,
+                "industrial_worker",
+                np.where(
+                    rng.random(n) < 0.06, "cadre_civil_servant", np.where(age <= 22, "student", "business_service")
+                ),
+            ),
+        ),
+    )
+    out = pd.DataFrame(
+        {
+            "city": spec.code,
+            "district": people["district"],
+            "community": people["community"],
+            "community_size": people["size"].astype(int),
+            "sex": np.where(rng.random(n) < 0.5, "male", "female"),
+            "age": age,
+            "urban_rural": np.where(urban, "urban", "rural"),
+            "education": education,
+            "occupation": occupation,
+            "community_effect": people["community_effect"],
+        }
+    )
     return add_groups(out)
 
 

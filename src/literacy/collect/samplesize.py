@@ -91,8 +91,21 @@ def sample_size(
     n_deff = n0 * deff
     n_fpc = n_deff / (1 + (n_deff - 1) / population) if population else n_deff
     completes = math.ceil(n_fpc - 1e-9)
-    return SampleSize(p, e, level, z, n0, deff, n_deff, population, n_fpc, response_rate, completes,
-                      math.ceil(completes / response_rate - 1e-9), "precision")  # fmt: skip
+    return SampleSize(
+        p,
+        e,
+        level,
+        z,
+        n0,
+        deff,
+        n_deff,
+        population,
+        n_fpc,
+        response_rate,
+        completes,
+        math.ceil(completes / response_rate - 1e-9),
+        "precision",
+    )
 
 
 def power_sample_size(
@@ -122,8 +135,21 @@ def power_sample_size(
     n_deff = n0 * deff
     n_fpc = n_deff / (1 + (n_deff - 1) / population) if population else n_deff
     completes = math.ceil(n_fpc - 1e-9)
-    return SampleSize(expected, abs(expected - target), 1 - alpha, z_alpha, n0, deff, n_deff, population, n_fpc,
-                      response_rate, completes, math.ceil(completes / response_rate - 1e-9), "power")  # fmt: skip
+    return SampleSize(
+        expected,
+        abs(expected - target),
+        1 - alpha,
+        z_alpha,
+        n0,
+        deff,
+        n_deff,
+        population,
+        n_fpc,
+        response_rate,
+        completes,
+        math.ceil(completes / response_rate - 1e-9),
+        "power",
+    )
 
 
 def allocate(
@@ -170,8 +196,14 @@ def allocate(
     out = units.copy()
     out["share"] = share
     out["n"] = n
-    out.attrs = {"allocation": {"method": method, "total": total, "minimum": minimum,
-                                **({"power": power} if method == "power" else {})}}  # fmt: skip
+    out.attrs = {
+        "allocation": {
+            "method": method,
+            "total": total,
+            "minimum": minimum,
+            **({"power": power} if method == "power" else {}),
+        }
+    }
     return out
 
 

@@ -1,0 +1,488 @@
+"""Target-gap assessment: is a jurisdiction on course for its plan's target?
+
+For each jurisdiction with an estimate (rates are shares in the estimates
+table, percentages in plans and in this output):
+
+* the gap to the target in percentage points, with its interval (the
+  estimate's interval shifted by the target);
+* the evidence that the target is already met: a one-sided t test of the
+  estimate against the target with the design degrees of freedom (R survey's
+  ``degf``), reported as "met" (p < alpha that the rate is at or below the
+  target), "not met" (p < alpha that it is at or above) or "cannot tell from
+  this sample". A census-like estimate (se 0) is compared directly, and then
+  "more than" (超过) needs the rate above the target while "at least" (达到)
+  accepts equality;
+* the value the straight path from the latest published baseline to the target
+  requires in the survey year, linear and compound, and the gap to each;
+* the progress ratio of observed to required compound annual growth, as in
+  Eurostat's SDG progress assessment and open-sdg's ``progress_calculation``:
+  target achieved; on track (ratio >= 0.95); acceleration needed (0.60-0.95);
+  limited progress (0-0.60); deterioration (< 0). It is computed at the
+  interval ends too and called "indeterminate" when they fall in different
+  categories;
+* the annual growth now needed to reach the target on time.
+
+Counted targets (farmers trained, bases built, ...) are compared with a
+user's table of actuals: progress against the target and against the
+pro-rata expectation for the elapsed part of the plan period.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+from scipy import stats
+
+from literacy.errors import LiteracyError
+from literacy.plans import CountedTarget, Plan, load_plan
+
+STATUSES = {
+    "met": ("已达到", "met"),
+    "not_met": ("未达到", "not met"),
+    "cannot_tell": ("无法判断（样本不足以区分）", "cannot tell from this sample"),
+    "no_target": ("无目标", "no target"),
+}
+PROGRESS = {
+    "target_achieved": ("已实现目标", "target achieved"),
+    "on_track": ("进度正常", "on track"),
+    "acceleration_needed": ("需加快进度", "acceleration needed"),
+    "limited_progress": ("进展有限", "limited progress"),
+    "deterioration": ("倒退", "deterioration"),
+    "indeterminate": ("不确定（区间跨越类别）", "indeterminate (the interval spans categories)"),
+    "not_assessed": ("无法评估", "not assessed"),
+}
+# Eurostat / open-sdg progress ratio thresholds.
+ON_TRACK, ACCELERATION = 0.95, 0.60
+ASSESSMENT_COLUMNS = [
+    "jurisdiction",
+    "name",
+    "plan",
+    "year",
+    "estimate",
+    "ci_lower",
+    "ci_upper",
+    "se",
+    "df",
+    "n",
+    "flags",
+    "target_year",
+    "target",
+    "comparator",
+    "target_wording",
+    "gap",
+    "gap_lower",
+    "gap_upper",
+    "p_value_met",
+    "p_value_not_met",
+    "status",
+    "evidence",
+    "baseline_year",
+    "baseline",
+    "path_linear",
+    "path_compound",
+    "gap_to_path_linear",
+    "gap_to_path_compound",
+    "observed_growth",
+    "required_growth",
+    "progress_ratio",
+    "progress_ratio_lower",
+    "progress_ratio_upper",
+    "progress",
+    "growth_needed",
+    "points_per_year_needed",
+    "note",
+]
+
+
+@dataclass(frozen=True)
+class Settings:
+    year: int
+    alpha: float = 0.05
+    domain: str = "city"
+    lang: str = "en"
+
+
+def gap(
+    estimates: pd.DataFrame,
+    plans: list[Plan | str] | Plan | str,
+    *,
+    year: int,
+    domain: str = "city",
+    alpha: float = 0.05,
+    lang: str = "en",
+) -> pd.DataFrame:
+    """One row per plan whose jurisdiction has an estimate in ``estimates``.
+
+    A plan matches the row whose ``domain`` column equals the plan's
+    jurisdiction code and whose other domain columns are empty; a single plan
+    with no such row uses the table's overall row (a one-city survey).
+    """
+    if not 0 < alpha < 0.5:
+        raise LiteracyError(f"alpha must be between 0 and 0.5, not {alpha}.")
+    loaded = [load_plan(p) for p in (plans if isinstance(plans, list) else [plans])]
+    if not loaded:
+        raise LiteracyError("Name at least one plan (--plan ID or FILE).")
+    _require_estimate_columns(estimates)
+    settings = Settings(year, alpha, domain, lang)
+    rows = []
+    for plan in loaded:
+        row = _jurisdiction_row(estimates, plan, domain, single=len(loaded) == 1)
+        if row is None:
+            continue
+        rows.append(assess_one(row, plan, settings))
+    if not rows:
+        codes = ", ".join(p.code for p in loaded)
+        seen = sorted(map(str, estimates[domain].dropna().unique())) if domain in estimates else []
+        raise LiteracyError(
+            f"No estimate for {codes}: the estimates' {domain!r} column holds "
+            f"{', '.join(seen) if seen else 'nothing'}; estimate by {domain} or choose the plan of a surveyed area."
+        )
+    table = pd.DataFrame(rows, columns=ASSESSMENT_COLUMNS)
+    table.attrs = {
+        "assessment": {
+            "year": year,
+            "alpha": alpha,
+            "domain": domain,
+            "plans": [p.id for p in loaded],
+            "estimate": estimates.attrs.get("estimate", {}),
+        }
+    }
+    return table
+
+
+def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, object]:
+    """The assessment of one estimate (a share) against ``plan``."""
+    lang = settings.lang
+    year = settings.year
+    p = 100 * float(row["estimate"])
+    low, high = 100 * float(row["ci_lower"]), 100 * float(row["ci_upper"])
+    se = 100 * float(row["se"]) if pd.notna(row["se"]) else math.nan
+    df = float(row["df"]) if pd.notna(row.get("df")) else math.inf
+    out: dict[str, object] = {
+        "jurisdiction": plan.code,
+        "name": plan.name.get(lang),
+        "plan": plan.id,
+        "year": year,
+        "estimate": p,
+        "ci_lower": low,
+        "ci_upper": high,
+        "se": se,
+        "df": df,
+        "n": row.get("n"),
+        "flags": row.get("flags", ""),
+    }
+    target = plan.target_for(year)
+    notes = []
+    if target is None:
+        out.update(
+            status="no_target",
+            evidence=_text(lang, "该规划没有科学素质比例目标。", "The plan sets no literacy-rate target."),
+            progress="not_assessed",
+        )
+        return out
+    t = target.value
+    out.update(
+        target_year=target.year,
+        target=t,
+        comparator=target.comparator,
+        target_wording=target.wording,
+        gap=p - t,
+        gap_lower=low - t,
+        gap_upper=high - t,
+    )
+    status, p_met, p_not = _test(p, se, df, t, target.strict, settings.alpha)
+    out.update(
+        p_value_met=p_met,
+        p_value_not_met=p_not,
+        status=status,
+        evidence=_evidence(status, p, low, high, target, p_met, p_not, row, lang),
+    )
+    if year > target.year:
+        notes.append(
+            _text(
+                lang,
+                f"调查年份晚于目标年份 {target.year}。",
+                f"The survey year is after the target year {target.year}.",
+            )
+        )
+
+    baseline = plan.baseline_before(min(year, target.year))
+    if baseline is None or baseline.year >= target.year:
+        notes.append(
+            _text(lang, "没有公布的基线，无法计算路径和进度比。", "No published baseline: no path or progress ratio.")
+        )
+        out.update(progress="not_assessed")
+    else:
+        b, y0, y_t = baseline.value, baseline.year, target.year
+        out.update(baseline_year=y0, baseline=b)
+        share = min(max((year - y0) / (y_t - y0), 0.0), 1.0)
+        linear = b + (t - b) * share
+        compound = b * (t / b) ** share
+        out.update(
+            path_linear=linear, path_compound=compound, gap_to_path_linear=p - linear, gap_to_path_compound=p - compound
+        )
+        required = (t / b) ** (1 / (y_t - y0)) - 1
+        out["required_growth"] = 100 * required
+        if year > y0:
+            ratios = [_ratio(value, b, year - y0, required) for value in (p, low, high)]
+            observed = (p / b) ** (1 / (year - y0)) - 1 if p > 0 else -1.0
+            out.update(
+                observed_growth=100 * observed,
+                progress_ratio=ratios[0],
+                progress_ratio_lower=ratios[1],
+                progress_ratio_upper=ratios[2],
+            )
+            categories = [
+                _category(value, ratio, t, target.strict) for value, ratio in zip((p, low, high), ratios, strict=True)
+            ]
+            out["progress"] = categories[0] if categories[1] == categories[2] else "indeterminate"
+        else:
+            out["progress"] = "not_assessed"
+            notes.append(_text(lang, "调查年份不晚于基线年份。", "The survey year is not after the baseline year."))
+    if year < target.year and p > 0:
+        out["growth_needed"] = 100 * ((t / p) ** (1 / (target.year - year)) - 1)
+        out["points_per_year_needed"] = (t - p) / (target.year - year)
+    out["note"] = " ".join(notes)
+    return out
+
+
+def _test(p: float, se: float, df: float, target: float, strict: bool, alpha: float) -> tuple[str, float, float]:
+    """One-sided t tests of the rate against the target (design df)."""
+    if not se or math.isnan(se):
+        met = p > target if strict else p >= target
+        return ("met" if met else "not_met"), (0.0 if met else 1.0), (1.0 if met else 0.0)
+    t = (p - target) / se
+    dist = stats.t(df) if math.isfinite(df) and df > 0 else stats.norm()
+    p_met = float(dist.sf(t))  # H0: rate <= target
+    p_not = float(dist.cdf(t))  # H0: rate >= target
+    if p_met < alpha:
+        return "met", p_met, p_not
+    if p_not < alpha:
+        return "not_met", p_met, p_not
+    return "cannot_tell", p_met, p_not
+
+
+def _ratio(value: float, baseline: float, years: float, required: float) -> float:
+    if required == 0:
+        return math.nan
+    observed = (value / baseline) ** (1 / years) - 1 if value > 0 else -1.0
+    return observed / required
+
+
+def _category(value: float, ratio: float, target: float, strict: bool) -> str:
+    if value > target or (value == target and not strict):
+        return "target_achieved"
+    if math.isnan(ratio):
+        return "not_assessed"
+    if ratio >= ON_TRACK:
+        return "on_track"
+    if ratio >= ACCELERATION:
+        return "acceleration_needed"
+    if ratio >= 0:
+        return "limited_progress"
+    return "deterioration"
+
+
+def _evidence(
+    status: str,
+    p: float,
+    low: float,
+    high: float,
+    target: object,
+    p_met: float,
+    p_not: float,
+    row: pd.Series,
+    lang: str,
+) -> str:
+    wording = target.describe(lang)  # type: ignore[attr-defined]
+    level = row.get("level_ci", 0.95)
+    interval = f"{low:.1f}–{high:.1f}"
+    if status == "met":
+        return _text(
+            lang,
+            f"已达到：估计值 {p:.1f}%（{level:.0%} 置信区间 {interval}）高于目标（{wording}），"
+            f"单侧检验 p = {p_met:.3f}。",
+            f"Met: the estimate {p:.1f}% ({level:.0%} CI {interval}) is above the target ({wording}); "
+            f"one-sided p = {p_met:.3f}.",
+        )
+    if status == "not_met":
+        return _text(
+            lang,
+            f"未达到：估计值 {p:.1f}%（{level:.0%} 置信区间 {interval}）低于目标（{wording}），"
+            f"单侧检验 p = {p_not:.3f}。",
+            f"Not met: the estimate {p:.1f}% ({level:.0%} CI {interval}) is below the target ({wording}); "
+            f"one-sided p = {p_not:.3f}.",
+        )
+    return _text(
+        lang,
+        f"无法判断：估计值 {p:.1f}%，置信区间 {interval} 包含目标（{wording}），样本不足以区分。",
+        f"Cannot tell from this sample: the estimate is {p:.1f}% and the interval {interval} includes the "
+        f"target ({wording}).",
+    )
+
+
+def _text(lang: str, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _require_estimate_columns(estimates: pd.DataFrame) -> None:
+    needed = ["estimate", "se", "ci_lower", "ci_upper"]
+    absent = [c for c in needed if c not in estimates.columns]
+    if absent:
+        raise LiteracyError(
+            f"The estimates table lacks {', '.join(absent)}; give the output of `literacy estimate` "
+            "(columns estimate, se, ci_lower, ci_upper, df, n, ...)."
+        )
+    if "level" in estimates.columns:
+        raise LiteracyError("The estimates are a distribution (a level column); estimate the 0/1 literate rate.")
+
+
+def _jurisdiction_row(estimates: pd.DataFrame, plan: Plan, domain: str, *, single: bool) -> pd.Series | None:
+    by = [c for c in estimates.attrs.get("estimate", {}).get("by_columns", []) if c in estimates]
+    if not by:
+        stop = estimates.columns.get_loc("estimate")
+        by = list(estimates.columns[:stop])
+    others = [c for c in by if c != domain]
+    overall_of_domain = estimates[others].isna().all(axis=1) if others else pd.Series(True, index=estimates.index)
+    if domain in estimates:
+        match = estimates[(estimates[domain].astype("string") == plan.code) & overall_of_domain]
+        if len(match):
+            return match.iloc[0]
+    if single:
+        overall = estimates[estimates[by].isna().all(axis=1)] if by else estimates
+        if len(overall) == 1 or (not by and len(estimates) == 1):
+            return overall.iloc[0]
+    return None
+
+
+# --------------------------------------------------------------------------
+# Counted targets
+# --------------------------------------------------------------------------
+
+
+def counted_progress(plan: Plan | str, actuals: pd.DataFrame, *, year: int, lang: str = "en") -> pd.DataFrame:
+    """Actuals (columns ``target``, ``year``, ``value``) against the plan's
+    counted targets: share of the target reached and of the pro-rata
+    expectation for the years elapsed."""
+    plan = load_plan(plan)
+    missing = [c for c in ("target", "year", "value") if c not in actuals.columns]
+    if missing:
+        raise LiteracyError(f"The actuals table needs columns target, year, value; it lacks {', '.join(missing)}.")
+    known = {t.id: t for t in plan.counted_targets}
+    unknown = sorted(set(actuals["target"].astype(str)) - set(known))
+    if unknown:
+        raise LiteracyError(
+            f"{plan.id} has no counted target {unknown[0]!r}; its targets are {', '.join(known) or 'none'}."
+        )
+    rows = []
+    for target_id, target in known.items():
+        mine = actuals[actuals["target"].astype(str) == target_id]
+        rows.append(_counted_row(plan, target, mine, year, lang))
+    return pd.DataFrame(rows)
+
+
+def _counted_row(plan: Plan, target: CountedTarget, actuals: pd.DataFrame, year: int, lang: str) -> dict[str, object]:
+    period = target.period or plan.period
+    first, last = period
+    elapsed = min(max(year - first + 1, 0), last - first + 1)
+    total_years = last - first + 1
+    values = actuals.assign(value=pd.to_numeric(actuals["value"], errors="coerce"))
+    values = values[values["year"].astype(int) <= year]
+    if target.basis == "cumulative":
+        achieved = float(values["value"].sum()) if len(values) else math.nan
+        expected = target.value * elapsed / total_years
+    elif target.basis == "per_year":
+        this_year = values[values["year"].astype(int) == year]["value"]
+        achieved = float(this_year.sum()) if len(this_year) else math.nan
+        expected = target.value
+    else:  # a level to hold (coverage share, staff numbers)
+        latest = values.sort_values("year")["value"]
+        achieved = float(latest.iloc[-1]) if len(latest) else math.nan
+        expected = target.value
+    if math.isnan(achieved):
+        status = "no_data"
+    elif achieved >= target.value:
+        status = "target_achieved"
+    elif achieved >= expected:
+        status = "on_track"
+    else:
+        status = "behind"
+    return {
+        "plan": plan.id,
+        "target": target.id,
+        "label": target.label.get(lang),
+        "basis": target.basis,
+        "target_value": target.value,
+        "unit": target.unit.get(lang),
+        "period": f"{first}-{last}",
+        "year": year,
+        "achieved": achieved,
+        "expected_by_now": expected,
+        "share_of_target": achieved / target.value if target.value else math.nan,
+        "share_of_expected": achieved / expected if expected else math.nan,
+        "status": status,
+        "source": target.source,
+    }
+
+
+def status_label(status: str, lang: str = "en") -> str:
+    zh, en = STATUSES.get(status, PROGRESS.get(status, (status, status)))
+    return zh if lang == "zh" else en
+
+
+def progress_label(progress: str, lang: str = "en") -> str:
+    zh, en = PROGRESS.get(progress, (progress, progress))
+    return zh if lang == "zh" else en
+
+
+def disparities(
+    design: object,
+    outcome: str,
+    groups: dict[str, tuple[object, object]],
+    *,
+    domain: str = "city",
+    domains: list[str] | None = None,
+) -> pd.DataFrame:
+    """Design-based contrasts (first minus second) within each jurisdiction,
+    e.g. ``{"urban_rural": ("urban", "rural"), "sex": ("male", "female")}``,
+    with intervals (``literacy.contrast``, R's ``svycontrast`` on ``svyby``)."""
+    from literacy.estimation import contrast
+
+    data = design.data  # type: ignore[attr-defined]
+    values = domains if domains is not None else sorted(map(str, data[domain].dropna().unique()))
+    rows = []
+    for place in values:
+        for variable, (first, second) in groups.items():
+            if variable not in data:
+                continue
+            try:
+                result = contrast(design, outcome, {domain: place, variable: first}, {domain: place, variable: second})
+            except LiteracyError as error:  # e.g. no cadre was interviewed in this city
+                rows.append(
+                    {"jurisdiction": place, "group": variable, "first": first, "second": second, "note": str(error)}
+                )
+                continue
+            row = result.iloc[0].to_dict()
+            rows.append({**row, "jurisdiction": place, "group": variable, "first": first, "second": second, "note": ""})
+    table = pd.DataFrame(rows)
+    columns = [
+        "jurisdiction",
+        "group",
+        "first",
+        "second",
+        "estimate_first",
+        "estimate_second",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "df",
+        "p_value",
+        "note",
+    ]
+    table = table.reindex(columns=columns)
+    for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
+        table[column] = 100 * pd.to_numeric(table[column])  # percentage points
+    return table

@@ -1,0 +1,434 @@
+"""``literacy run CONFIG.yaml``: validate -> score -> weight -> estimate -> gap
+-> report in one go, every intermediate file and a manifest written to the
+output folder, stopping at the first failing step with its message.
+
+The configuration (paths are relative to the configuration file)::
+
+    instrument: cast-2024
+    inputs:
+      - {path: responses.sav, platform: auto}     # encoding, mapping, sheet also accepted
+    validation: {on: {speeder: flag}}              # CHECK: reject|flag|ignore, speeder_share, ...
+    margins: margins.csv
+    weighting: {method: rake, by: city, base_weight: base_weight}
+    design: {strata: district, psu: community}     # fpc, lonely_psu
+    estimate: {ci: logit, level: 0.95, groups: [sex, age_band, urban_rural, education]}
+    assessment: {plans: [wuhai-2021-2025], year: 2025, domain: city}
+    disparities: {urban_rural: [urban, rural], sex: [male, female]}
+    actuals: null                                  # a table of counted-target actuals
+    report: {formats: [html, xlsx, md, json], lang: zh}
+    output: results
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from literacy.assessment import counted_progress, disparities, gap
+from literacy.design import Design
+from literacy.errors import LiteracyError
+from literacy.estimation import estimate
+from literacy.groups import add_groups
+from literacy.instrument import load_instrument
+from literacy.io import read, write_json, write_table
+from literacy.plans import load_plan
+from literacy.report import ReportData, report
+from literacy.scoring import score
+from literacy.validate import Rules, validate
+from literacy.weighting import margins_from_frame, weight
+
+DEFAULT_GROUPS = ["sex", "age_band", "urban_rural", "education"]
+DEFAULT_DISPARITIES = {
+    "urban_rural": ["urban", "rural"],
+    "sex": ["male", "female"],
+    "age_band": ["18-29", "60-69"],
+    "group_youth": [1, 0],
+    "group_farmer": [1, 0],
+    "group_industrial_worker": [1, 0],
+    "group_elderly": [1, 0],
+    "group_cadre_civil_servant": [1, 0],
+}
+_KNOWN_KEYS = {
+    "instrument",
+    "inputs",
+    "validation",
+    "margins",
+    "weighting",
+    "design",
+    "estimate",
+    "assessment",
+    "disparities",
+    "actuals",
+    "report",
+    "output",
+}
+_DEPENDENCIES = ("pandas", "numpy", "scipy", "pyreadstat", "pyarrow", "matplotlib", "openpyxl", "python-calamine")
+
+
+@dataclass
+class RunResult:
+    folder: Path
+    outputs: dict[str, Path] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+    assessment: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def load_config(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise LiteracyError(f"Configuration file {path} does not exist; check the path.")
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError):
+        raise LiteracyError(f"{path} is not valid UTF-8 YAML; check its indentation and colons.") from None
+    if not isinstance(config, dict):
+        raise LiteracyError(f"{path} must be a YAML mapping (instrument:, inputs:, ...).")
+    unknown = sorted(set(config) - _KNOWN_KEYS)
+    if unknown:
+        raise LiteracyError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; the settings are {', '.join(sorted(_KNOWN_KEYS))}."
+        )
+    for key in ("instrument", "inputs", "assessment"):
+        if not config.get(key):
+            raise LiteracyError(f"{path}: `{key}:` is required.")
+    return config
+
+
+def run(config_path: str | Path, *, output: str | Path | None = None, force: bool = False) -> RunResult:
+    """Run the whole job described by ``config_path``."""
+    config_path = Path(config_path).resolve()
+    config = load_config(config_path)
+    base = config_path.parent
+    folder = Path(output) if output else base / str(config.get("output", "results"))
+    if folder.exists() and any(folder.iterdir()) and not force:
+        raise LiteracyError(f"The output folder {folder} is not empty; pass --force to replace its files.")
+    folder.mkdir(parents=True, exist_ok=True)
+    result = RunResult(folder)
+    instrument = _step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
+
+    def save(name: str, frame: pd.DataFrame) -> None:
+        path = folder / name
+        write_table(frame, path, force=True)
+        result.outputs[name] = path
+
+    # validate
+    frames, rejects, summaries = [], [], []
+    for index, entry in enumerate(_inputs(config["inputs"]), start=1):
+        path = _resolve(entry["path"], base)
+        checked = _step(f"validate {path.name}", _validate_input, path, entry, instrument, config, base)
+        frames.append(checked.clean.assign(source_file=path.name))
+        rejects.append(checked.rejects.assign(source_file=path.name))
+        summaries.append({"file": str(path), **checked.summary})
+        result.counts[f"input_rows_{index}"] = checked.summary["input_rows"]
+    clean = pd.concat(frames, ignore_index=True)
+    clean.attrs = frames[0].attrs
+    save("clean.csv", clean)
+    save("rejects.csv", pd.concat(rejects, ignore_index=True))
+    write_json(folder / "validation.json", summaries, force=True)
+    result.counts.update(
+        input_rows=sum(s["input_rows"] for s in summaries),
+        clean_rows=len(clean),
+        rejected_rows=sum(s["rejected_rows"] for s in summaries),
+    )
+
+    # score
+    scored = _step("score", lambda: add_groups(score(clean, instrument)))
+    unscorable = int((~scored["scorable"]).sum())
+    scored = scored.loc[scored["scorable"]].reset_index(drop=True)
+    save("scored.csv", scored)
+    result.counts.update(scored_rows=len(scored), unscorable_rows=unscorable)
+
+    # weight
+    weighting = config.get("weighting") or {}
+    domain = (config.get("assessment") or {}).get("domain", "city")
+    weight_column = None
+    weighting_record: dict[str, Any] = {}
+    if config.get("margins"):
+        margins_path = _resolve(config["margins"], base)
+        margins = _step(
+            "read margins",
+            lambda: margins_from_frame(read(margins_path), by=weighting.get("by"), source=str(margins_path)),
+        )
+        base_weight = weighting.get("base_weight", "base_weight")
+        if base_weight not in scored:
+            scored = scored.assign(**{base_weight: 1.0})
+        weighted = _step(
+            "weight",
+            lambda: weight(
+                scored,
+                margins,
+                base_weight=base_weight,
+                method=weighting.get("method", "rake"),
+                bounds=tuple(weighting["bounds"]) if weighting.get("bounds") else None,
+                trim=tuple(weighting["trim"]) if weighting.get("trim") else None,
+            ),
+        )
+        scored = weighted.data
+        weight_column = "weight_final"
+        weighting_record = {"record": weighted.record, "diagnostics": weighted.diagnostics.to_dict("records")}
+        write_json(folder / "weighting.json", weighting_record, force=True)
+        save("weighted.csv", scored)
+    elif weighting.get("base_weight"):
+        weight_column = weighting["base_weight"]
+
+    # estimate
+    design_settings = config.get("design") or {}
+    settings = config.get("estimate") or {}
+    groups = [g for g in settings.get("groups", DEFAULT_GROUPS) if g in scored]
+    design = _step(
+        "design",
+        lambda: Design(
+            scored,
+            weight=weight_column,
+            strata=design_settings.get("strata"),
+            psu=design_settings.get("psu"),
+            fpc=design_settings.get("fpc"),
+            lonely_psu=design_settings.get("lonely_psu", "adjust"),
+        ),
+    )
+    ci, level = settings.get("ci", "logit"), float(settings.get("level", 0.95))
+    by = [[domain]] + [[domain, g] for g in groups] if domain in scored else [[]] + [[g] for g in groups]
+    estimates = _step("estimate", lambda: estimate(design, "literate", by, ci=ci, level=level))
+    save("estimates.csv", estimates)
+    grades = _step(
+        "estimate grades", lambda: estimate(design, "grade", [domain] if domain in scored else None, ci=ci, level=level)
+    )
+    save("grades.csv", grades)
+
+    # gap
+    assessment_settings = config["assessment"]
+    plans = [load_plan(_resolve(p, base)) for p in _as_list(assessment_settings.get("plans"))]
+    year = int(assessment_settings.get("year", pd.Timestamp.today().year))
+    lang = (config.get("report") or {}).get("lang", "zh")
+    table = _step("gap", lambda: gap(estimates, plans, year=year, domain=domain, lang=lang))
+    save("assessment.csv", table)
+    result.assessment = table
+    wanted = config.get("disparities", DEFAULT_DISPARITIES) or {}
+    surveyed = set(scored[domain].astype(str)) if domain in scored else set()
+    contrasts = _step(
+        "disparities",
+        lambda: disparities(
+            design,
+            "literate",
+            {k: tuple(v) for k, v in wanted.items()},
+            domain=domain,
+            domains=[p.code for p in plans if p.code in surveyed],
+        ),
+    )
+    save("disparities.csv", contrasts)
+    counted = pd.DataFrame()
+    if config.get("actuals"):
+        actuals = read(_resolve(config["actuals"], base))
+        counted = pd.concat(
+            [
+                counted_progress(p, actuals[actuals.get("plan", p.id) == p.id], year=year, lang=lang)
+                for p in plans
+                if p.counted_targets
+            ],
+            ignore_index=True,
+        )
+        save("counted_targets.csv", counted)
+
+    # report
+    methods = _methods(instrument, summaries, result.counts, weighting_record, design, estimates, year)
+    data = ReportData(table, estimates, grades, contrasts, counted, methods, plans, domain)
+    for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
+        name = f"report.{kind}"
+        _step(
+            f"report {kind}",
+            lambda kind=kind, name=name: report(data, folder / name, report_format=kind, lang=lang, force=True),
+        )
+        result.outputs[name] = folder / name
+    _manifest(config_path, config, base, result)
+    return result
+
+
+def demo_config(folder: Path) -> Path:
+    """Write the demo configuration for the shipped sample data into ``folder``."""
+    data = sample_data_dir()
+    config = {
+        "instrument": "cast-2024",
+        "inputs": [{"path": str(data / "responses-spss.sav"), "platform": "spss"}],
+        "margins": str(data / "margins.csv"),
+        "weighting": {"method": "rake", "by": "city", "base_weight": "base_weight"},
+        "design": {"strata": "district", "psu": "community"},
+        "estimate": {"ci": "logit", "level": 0.95, "groups": DEFAULT_GROUPS},
+        "assessment": {
+            "plans": ["wuhai-2021-2025", "xuzhou-2021-2035", "shenzhen-2022-2025"],
+            "year": 2025,
+            "domain": "city",
+        },
+        "report": {"formats": ["html", "xlsx", "md", "json"], "lang": "zh"},
+        "output": ".",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def demo(folder: str | Path, *, force: bool = False) -> RunResult:
+    folder = Path(folder)
+    if folder.exists() and any(folder.iterdir()) and not force:
+        raise LiteracyError(f"The demo folder {folder} is not empty; pass --force or choose another --out.")
+    with tempfile.TemporaryDirectory() as scratch:
+        config = demo_config(Path(scratch))
+        result = run(config, output=folder, force=True)
+        shutil.copy(config, folder / "demo.yaml")
+    return result
+
+
+def sample_data_dir() -> Path:
+    """The shipped sample data: inside the installed package, or the clone's top."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "sample_data", here.parents[1] / "sample_data"):
+        if (candidate / "responses-spss.sav").is_file():
+            return candidate
+    raise LiteracyError("The sample data were not found; reinstall the package or run from a full clone.")
+
+
+# --------------------------------------------------------------------------
+
+
+def _validate_input(path: Path, entry: dict[str, Any], instrument: Any, config: dict[str, Any], base: Path) -> Any:
+    responses = read(
+        path,
+        instrument,
+        platform=entry.get("platform", "auto"),
+        encoding=entry.get("encoding"),
+        file_format=entry.get("format"),
+        sheet=entry.get("sheet"),
+        mapping=_resolve(entry["mapping"], base) if entry.get("mapping") else None,
+    )
+    return validate(responses, instrument, _rules(config.get("validation") or {}))
+
+
+def _step(name: str, action: Any, *args: Any) -> Any:
+    try:
+        return action(*args)
+    except LiteracyError as error:
+        raise LiteracyError(
+            f"Step `{name}` failed: {error}", details=list(getattr(error, "details", []) or [])
+        ) from None
+
+
+def _resolve(value: Any, base: Path) -> Any:
+    text = str(value)
+    candidate = base / text
+    if Path(text).is_absolute() or candidate.exists() or text.endswith((".yaml", ".yml", ".csv", ".sav")):
+        return candidate if not Path(text).is_absolute() else Path(text)
+    return text  # a shipped id
+
+
+def _inputs(entries: Any) -> list[dict[str, Any]]:
+    out = []
+    for entry in _as_list(entries):
+        out.append(entry if isinstance(entry, dict) else {"path": entry})
+        if "path" not in out[-1]:
+            raise LiteracyError("Every entry under `inputs:` needs a `path:`.")
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _rules(settings: dict[str, Any]) -> Rules:
+    extra = {k: v for k, v in settings.items() if k != "on"}
+    return Rules(**extra).with_actions(dict(settings.get("on") or {}))
+
+
+def _methods(
+    instrument: Any,
+    summaries: list[dict[str, Any]],
+    counts: dict[str, int],
+    weighting: dict[str, Any],
+    design: Design,
+    estimates: pd.DataFrame,
+    year: int,
+) -> dict[str, Any]:
+    settings = estimates.attrs.get("estimate", {})
+    variance = settings.get("variance", {})
+    rejections: dict[str, int] = {}
+    for summary in summaries:
+        for reason, rows in summary["rejections"].items():
+            rejections[reason] = rejections.get(reason, 0) + rows
+    diagnostics = weighting.get("diagnostics", [{}])
+    return {
+        "instrument": f"{instrument.id} {instrument.version}: {instrument.title.en}",
+        "standard": instrument.standard.rule,
+        "survey_year": year,
+        "sample": {
+            "interviews_read": counts.get("input_rows"),
+            "clean": counts.get("clean_rows"),
+            "rejected": counts.get("rejected_rows"),
+            "unscorable": counts.get("unscorable_rows"),
+            "rejections": rejections,
+        },
+        "weighting": {
+            **{
+                k: v
+                for k, v in (weighting.get("record") or {}).items()
+                if k in ("method", "base_weight", "variables", "by", "iterations", "converged")
+            },
+            **(diagnostics[0] if diagnostics else {}),
+        }
+        if weighting
+        else "none (equal weights or the base weight)",
+        "design": {
+            "weight": variance.get("weight"),
+            "strata": variance.get("strata"),
+            "psu": variance.get("psu"),
+            "strata_count": variance.get("strata_count"),
+            "psu_count": variance.get("psu_count"),
+            "lonely_psu": settings.get("lonely_psu"),
+        },
+        "variance": variance.get("method", "taylor") + " linearisation (R survey: svydesign with ids, strata; "
+        "calibrated weights' variance uses the calibration residuals)",
+        "interval": f"{settings.get('ci_method')} at {settings.get('level')}, df = PSUs - strata per domain",
+        "reliability": settings.get("reliability", {}),
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _manifest(config_path: Path, config: dict[str, Any], base: Path, result: RunResult) -> None:
+    inputs = [_resolve(e["path"], base) for e in _inputs(config["inputs"])]
+    if config.get("margins"):
+        inputs.append(_resolve(config["margins"], base))
+    versions = {"literacy": _version("literacy"), "python": platform.python_version()}
+    versions.update({name: _version(name) for name in _DEPENDENCIES})
+    manifest = {
+        "config": {"path": str(config_path), "sha256": _sha256(config_path), "settings": config},
+        "inputs": [{"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size} for p in inputs],
+        "row_counts": result.counts,
+        "outputs": {name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for name, p in result.outputs.items()},
+        "versions": versions,
+    }
+    write_json(result.folder / "manifest.json", json.loads(json.dumps(manifest, default=str)), force=True)
+    result.outputs["manifest.json"] = result.folder / "manifest.json"
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed" if name != "literacy" else "0.0.0+source"

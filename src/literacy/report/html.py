@@ -1,0 +1,148 @@
+"""One self-contained HTML file: inline CSS, charts as embedded PNG, no
+scripts and no network access needed to open it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import math
+from typing import Any
+
+import pandas as pd
+
+from literacy.assessment import progress_label, status_label
+from literacy.report.charts import STATUS_COLOURS, all_charts, chart_language
+from literacy.report.data import ReportData, flags_text, t
+
+_CSS = """
+body{font-family:'Noto Sans CJK SC','Microsoft YaHei','Helvetica Neue',Arial,sans-serif;margin:2em auto;
+max-width:70em;color:#222;line-height:1.45}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.92em}th,td{border:1px solid #ccc;padding:.3em .55em;
+text-align:left;vertical-align:top}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.unreliable td{background:#eeeeee;color:#777}
+.status{font-weight:bold;padding:.1em .45em;border-radius:.3em;color:#fff;white-space:nowrap}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}figcaption{font-size:.9em;color:#555}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:bold}dd{margin:0}
+.note{color:#555;font-size:.9em}
+"""
+
+
+def render_html(data: ReportData, lang: str) -> str:
+    chart_lang = chart_language(lang)
+    charts = all_charts(data, chart_lang)
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">',
+        f"<title>{html.escape(t('title', lang))}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{html.escape(t('title', lang))}</h1>",
+        f"<h2>{html.escape(t('headline', lang))}</h2>",
+        _headline(data, lang),
+        f'<p class="note">{html.escape(t("grey_note", lang))}</p>',
+        f"<h2>{html.escape(t('charts', lang))}</h2>",
+    ]
+    for key, png in charts.items():
+        encoded = base64.b64encode(png).decode("ascii")
+        parts.append(
+            f'<figure><img alt="{html.escape(t(key, lang))}" src="data:image/png;base64,{encoded}">'
+            f"<figcaption>{html.escape(t(key, lang))}</figcaption></figure>"
+        )
+    if not data.disparities.empty:
+        parts += [f"<h2>{html.escape(t('groups', lang))}</h2>", _table(data.disparities, percent=False)]
+    if not data.estimates.empty:
+        parts += [
+            f"<h2>{html.escape(t('estimates', lang))}</h2>",
+            _table(data.estimates, percent=True, grey=True, lang=lang),
+        ]
+    if not data.counted.empty:
+        parts += [f"<h2>{html.escape(t('counted', lang))}</h2>", _table(data.counted, percent=False)]
+    parts += [f"<h2>{html.escape(t('methods', lang))}</h2>", _methods(data.methods)]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _headline(data: ReportData, lang: str) -> str:
+    heads = [
+        "jurisdiction",
+        "estimate",
+        "ci",
+        "target",
+        "gap",
+        "status",
+        "progress",
+        "path",
+        "growth_needed",
+        "reliability",
+        "evidence",
+    ]
+    rows = [
+        "<table><thead><tr>" + "".join(f"<th>{html.escape(t(h, lang))}</th>" for h in heads) + "</tr></thead><tbody>"
+    ]
+    for row in data.assessment.itertuples():
+        reliability = flags_text(row.flags, lang)
+        colour = STATUS_COLOURS.get(row.status, "#555")
+        target = f"{_fmt(row.target)}% ({html.escape(str(row.target_year))[:4]})" if pd.notna(row.target) else "–"
+        cells = [
+            html.escape(str(row.name)),
+            f'<td class="num">{_fmt(row.estimate)}%',
+            f'<td class="num">{_fmt(row.ci_lower)}–{_fmt(row.ci_upper)}',
+            f'<td class="num">{target}',
+            f'<td class="num">{_fmt(row.gap)} ({_fmt(row.gap_lower)} to {_fmt(row.gap_upper)})',
+            f'<td><span class="status" style="background:{colour}">'
+            f"{html.escape(status_label(row.status, lang))}</span>",
+            f"<td>{html.escape(progress_label(row.progress, lang)) if isinstance(row.progress, str) else '–'}",
+            f'<td class="num">{_fmt(row.path_linear)} / {_fmt(row.path_compound)}',
+            f'<td class="num">{_fmt(row.growth_needed)}%',
+            f"<td>{html.escape(reliability) or html.escape(t('reliable', lang))}",
+            f"<td>{html.escape(str(row.evidence))} {html.escape(str(row.note or ''))}",
+        ]
+        klass = ' class="unreliable"' if reliability else ""
+        rows.append(f"<tr{klass}><td>" + cells[0] + "</td>" + "</td>".join(cells[1:]) + "</td></tr>")
+    rows.append("</tbody></table>")
+    return "\n".join(rows)
+
+
+def _table(frame: pd.DataFrame, *, percent: bool, grey: bool = False, lang: str = "en") -> str:
+    shown = frame.copy()
+    if percent:
+        for column in ("estimate", "se", "ci_lower", "ci_upper"):
+            if column in shown:
+                shown[column] = 100 * shown[column]
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    body = []
+    for record in shown.to_dict("records"):
+        flags = flags_text(record.get("flags"), lang) if grey else ""
+        klass = ' class="unreliable"' if flags else ""
+        cells = "".join(
+            f'<td class="num">{_fmt(v, 2)}</td>' if isinstance(v, float) else f"<td>{_fmt(v)}</td>"
+            for v in record.values()
+        )
+        body.append(f"<tr{klass}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _methods(methods: dict[str, Any], prefix: str = "") -> str:
+    items = []
+    for key, value in methods.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            items.append(_methods(value, f"{name} / "))
+            continue
+        items.append(f"<dt>{html.escape(name)}</dt><dd>{html.escape(_plain(value))}</dd>")
+    return "<dl>" + "".join(items) + "</dl>" if not prefix else "".join(items)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(v) for v in value)
+    return str(value)

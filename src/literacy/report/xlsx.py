@@ -1,0 +1,82 @@
+"""The report as an Excel workbook for people: one sheet per table, rates as
+percentages, frozen and bold headers, sensible column widths."""
+
+from __future__ import annotations
+
+from typing import IO, Any
+
+import pandas as pd
+from openpyxl.styles import Font, PatternFill
+
+from literacy.assessment import progress_label, status_label
+from literacy.report.data import ReportData, flags_text
+
+SHEETS = {
+    "summary": ("目标差距", "Summary"),
+    "estimates": ("分组估计", "Estimates"),
+    "grades": ("等级分布", "Grades"),
+    "groups": ("群体差距", "Group gaps"),
+    "counted": ("量化目标", "Counted targets"),
+    "methods": ("方法", "Methods"),
+}
+_SHARE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper")
+_GREY = PatternFill("solid", fgColor="EEEEEE")
+
+
+def sheet_name(key: str, lang: str) -> str:
+    zh, en = SHEETS[key]
+    return zh if lang == "zh" else en
+
+
+def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
+    summary = data.assessment.copy()
+    summary["status"] = [status_label(s, lang) for s in summary["status"]]
+    summary["progress"] = [progress_label(p, lang) if isinstance(p, str) else "" for p in summary["progress"]]
+    summary["flags"] = [flags_text(f, lang) for f in summary["flags"]]
+    methods = pd.DataFrame(_flatten(data.methods), columns=["item", "value"])
+    tables = [
+        ("summary", summary, False),
+        ("estimates", data.estimates, True),
+        ("grades", data.grades, True),
+        ("groups", data.disparities, False),
+        ("counted", data.counted, False),
+        ("methods", methods, False),
+    ]
+    with pd.ExcelWriter(handle, engine="openpyxl") as writer:
+        for key, frame, shares in tables:
+            if frame.empty and key not in ("summary", "methods"):
+                continue
+            name = sheet_name(key, lang)
+            frame.to_excel(writer, sheet_name=name, index=False)
+            _format(writer.sheets[name], frame, shares)
+
+
+def _format(sheet: Any, frame: pd.DataFrame, shares: bool) -> None:
+    sheet.freeze_panes = "A2"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for index, column in enumerate(frame.columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+        sheet.column_dimensions[letter].width = min(max(8, width + 2), 60)
+        if frame[column].dtype.kind == "f":
+            # Shares (0-1) as percentages; points and percents with one decimal.
+            number_format = "0.0%" if shares and column in _SHARE_COLUMNS else "0.0##"
+            for row in range(2, len(frame) + 2):
+                sheet.cell(row=row, column=index).number_format = number_format
+    if "flags" in frame.columns:
+        position = list(frame.columns).index("flags") + 1
+        for row in range(2, len(frame) + 2):
+            if sheet.cell(row=row, column=position).value:
+                for cell in sheet[row]:
+                    cell.fill = _GREY
+
+
+def _flatten(methods: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    rows = []
+    for key, value in methods.items():
+        if isinstance(value, dict):
+            rows += _flatten(value, f"{prefix}{key} / ")
+        else:
+            rows.append((f"{prefix}{key}", ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
+    return rows

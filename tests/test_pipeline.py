@@ -1,0 +1,191 @@
+"""`literacy run` and `literacy demo`: every step, its files, the manifest, the
+report in a real browser, and a clean stop at the first failing step."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import shutil
+import subprocess
+import warnings
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from matplotlib import font_manager
+from PIL import Image
+
+from conftest import REPO
+from literacy.cli import main
+from literacy.pipeline import demo, sample_data_dir
+from literacy.report.charts import chart_language
+from literacy.report.xlsx import SHEETS
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demo") / "out"
+    return demo(folder)
+
+
+def test_demo_writes_every_step_and_a_manifest(demo_run):
+    folder = demo_run.folder
+    for name in ("clean.csv", "rejects.csv", "validation.json", "scored.csv", "weighted.csv", "weighting.json",
+                 "estimates.csv", "grades.csv", "assessment.csv", "disparities.csv", "report.html", "report.xlsx",
+                 "report.md", "report.json", "manifest.json", "demo.yaml"):  # fmt: skip
+        assert (folder / name).is_file(), name
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    counts = manifest["row_counts"]
+    assert counts["input_rows"] == counts["clean_rows"] + counts["rejected_rows"]
+    assert counts["scored_rows"] + counts["unscorable_rows"] == counts["clean_rows"]
+    source = manifest["inputs"][0]
+    assert source["path"].endswith("responses-spss.sav") and len(source["sha256"]) == 64
+    assert manifest["versions"]["pandas"] == pd.__version__
+    assert manifest["outputs"]["report.html"]["bytes"] > 10_000
+    assessment = pd.read_csv(folder / "assessment.csv", encoding="utf-8-sig")
+    assert assessment["jurisdiction"].tolist() == ["wuhai", "xuzhou", "shenzhen"]
+    truth = pd.read_csv(sample_data_dir() / "truth.csv", encoding="utf-8-sig")
+    truth = truth.query("group == 'all'").set_index("city")["rate"] * 100
+    for row in assessment.itertuples():  # the shipped sample's intervals cover its truth
+        assert row.ci_lower <= truth[row.jurisdiction] <= row.ci_upper
+
+
+def test_report_renders_in_a_real_browser(demo_run):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no chromium on this machine (Debian package chromium; `make test` installs it when root)")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page = (demo_run.folder / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in page and "http://" not in page and "https://" not in page  # self-contained
+    # The test's copy records script errors and each image's decoded size.
+    probe = (
+        "<script>window.__errors=[];window.addEventListener('error',e=>window.__errors.push(String(e.message)));"
+        "const ce=console.error;console.error=(...a)=>{window.__errors.push(a.join(' '));ce(...a)};"
+        "window.addEventListener('load',()=>{"
+        "const imgs=[...document.images].map(i=>i.naturalWidth+'x'+i.naturalHeight);"
+        "document.body.setAttribute('data-probe',JSON.stringify({errors:window.__errors,images:imgs}));});</script>"
+    )
+    probed = demo_run.folder / "probe.html"
+    probed.write_text(page.replace("<head>", "<head>" + probe, 1), encoding="utf-8")
+    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000"]
+    dom = subprocess.run([*command, "--dump-dom", probed.as_uri()], capture_output=True, text=True, timeout=120)
+    match = re.search(r"data-probe=\"([^\"]*)\"", dom.stdout)
+    assert match, dom.stderr[-2000:]
+    result = json.loads(match.group(1).replace("&quot;", '"'))
+    assert result["errors"] == []
+    assert len(result["images"]) == 4
+    for size in result["images"]:
+        width, height = map(int, size.split("x"))
+        assert width > 300 and height > 150
+    screenshot = ARTIFACTS / "report.png"
+    subprocess.run([*command, f"--screenshot={screenshot}", "--window-size=1280,2400", (demo_run.folder /
+                    "report.html").as_uri()], capture_output=True, timeout=120, check=True)  # fmt: skip
+    shot = np.asarray(Image.open(screenshot).convert("L"))
+    assert shot.shape == (2400, 1280) and shot.std() > 10  # something was drawn
+
+
+def test_charts_are_not_blank(demo_run):
+    page = (demo_run.folder / "report.html").read_text(encoding="utf-8")
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 4
+    for encoded in images:
+        pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))).convert("L"), dtype=float)
+        assert pixels.std() > 5 and (pixels < 128).mean() > 0.005
+
+
+def test_workbook_sheets_and_formats(demo_run):
+    workbook = openpyxl.load_workbook(demo_run.folder / "report.xlsx")
+    names = [zh for zh, _ in SHEETS.values()]
+    assert workbook.sheetnames == [n for n in names if n != "量化目标"]
+    summary = workbook["目标差距"]
+    assert summary.freeze_panes == "A2" and summary["A1"].font.bold
+    estimates = workbook["分组估计"]
+    header = [c.value for c in estimates[1]]
+    column = header.index("estimate") + 1
+    assert estimates.cell(row=2, column=column).number_format == "0.0%"
+    assert 0 < estimates.cell(row=2, column=column).value < 1
+
+
+def test_markdown_and_json_reports(demo_run):
+    markdown = (demo_run.folder / "report.md").read_text(encoding="utf-8")
+    assert markdown.startswith("# 公民科学素质调查") and "| 乌海市 |" in markdown
+    payload = json.loads((demo_run.folder / "report.json").read_text(encoding="utf-8"))
+    assert {"assessment", "estimates", "grades", "disparities", "methods"} <= set(payload)
+    assert payload["methods"]["sample"]["interviews_read"] == 2072
+
+
+def test_without_a_cjk_font_charts_fall_back_to_english(monkeypatch):
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", [])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert chart_language("zh") == "en"
+    assert "No CJK font is installed" in str(caught[0].message)
+
+
+def _config(tmp_path, **changes):
+    data = sample_data_dir()
+    config = {
+        "instrument": "cast-2024",
+        "inputs": [{"path": str(data / "responses-wjx.xlsx")}],
+        "margins": str(data / "margins.csv"),
+        "weighting": {"method": "rake", "by": "city"},
+        "design": {"strata": "district", "psu": "community"},
+        "assessment": {"plans": ["wuhai-2021-2025"], "year": 2024, "domain": "city"},
+        "report": {"formats": ["md"], "lang": "en"},
+        "output": "out",
+    }
+    config.update(changes)
+    path = tmp_path / "run.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_run_command_from_a_config(tmp_path):
+    result = CliRunner().invoke(main, ["run", str(_config(tmp_path))])
+    assert result.exit_code == 0, result.output
+    assert "interviews read" in result.stderr and "Wuhai:" in result.stderr
+    assert (tmp_path / "out" / "report.md").is_file()
+    again = CliRunner().invoke(main, ["run", str(_config(tmp_path))])
+    assert again.exit_code == 1 and "is not empty; pass --force" in again.stderr
+
+
+def test_run_stops_at_the_first_failing_step(tmp_path):
+    margins = pd.read_csv(sample_data_dir() / "margins.csv", encoding="utf-8-sig")
+    broken = tmp_path / "margins.csv"
+    margins[margins["category"] != "rural"].assign(target=lambda m: m["target"]).to_csv(broken, index=False)
+    margins_without_rural = _config(tmp_path, margins=str(broken))
+    result = CliRunner().invoke(main, ["run", str(margins_without_rural)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: Step `weight` failed:")
+    assert not (tmp_path / "out" / "estimates.csv").exists()
+    assert (tmp_path / "out" / "scored.csv").exists()  # the steps before it kept their files
+    unknown = CliRunner().invoke(main, ["run", str(_config(tmp_path, colour="red"))])
+    assert unknown.exit_code == 1 and "unknown setting(s) colour" in unknown.stderr
+
+
+def test_demo_command_refuses_a_used_folder(tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "keep.txt").write_text("mine", encoding="utf-8")
+    result = CliRunner().invoke(main, ["demo", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1 and "not empty" in result.stderr
+    assert (tmp_path / "x" / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_run_is_the_same_as_the_steps_by_hand(demo_run):
+    """`run` calls the public steps; the weighted estimate equals doing them by hand."""
+    import literacy
+
+    scored = literacy.read(demo_run.folder / "weighted.csv")
+    design = literacy.Design(scored, weight="weight_final", strata="district", psu="community")
+    by_hand = literacy.estimate(design, "literate", "city").set_index("city")["estimate"]
+    saved = pd.read_csv(demo_run.folder / "estimates.csv", encoding="utf-8-sig")
+    saved = saved[saved.drop(columns=["city"]).iloc[:, :4].isna().all(axis=1)].set_index("city")["estimate"]
+    for city, value in by_hand.items():
+        assert saved[city] == pytest.approx(value)
