@@ -189,3 +189,27 @@ def test_run_is_the_same_as_the_steps_by_hand(demo_run):
     saved = saved[saved.drop(columns=["city"]).iloc[:, :4].isna().all(axis=1)].set_index("city")["estimate"]
     for city, value in by_hand.items():
         assert saved[city] == pytest.approx(value)
+
+
+def test_gap_and_report_commands_on_the_demo_files(demo_run, tmp_path):
+    runner = CliRunner()
+    folder = demo_run.folder
+    assessment = tmp_path / "assessment.csv"
+    plans = ["--plan", "wuhai-2021-2025", "--plan", "shenzhen-2022-2025"]
+    result = runner.invoke(main, ["gap", str(folder / "estimates.csv"), *plans, "--year", "2025", "--lang", "en",
+                                  "-o", str(assessment)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Wuhai: Cannot tell from this sample" in result.stderr
+    table = pd.read_csv(assessment, encoding="utf-8-sig")
+    saved = pd.read_csv(folder / "assessment.csv", encoding="utf-8-sig").set_index("jurisdiction")
+    for row in table.itertuples():  # the same numbers as `run` gave
+        assert row.gap == pytest.approx(saved.loc[row.jurisdiction, "gap"])
+    page = tmp_path / "report.html"
+    made = runner.invoke(main, ["report", str(assessment), "--estimates", str(folder / "estimates.csv"), "--grades",
+                                str(folder / "grades.csv"), "--methods", str(folder / "report.json"),
+                                "-o", str(page), "--lang", "en"])  # fmt: skip
+    assert made.exit_code == 0, made.output
+    html = page.read_text(encoding="utf-8")
+    assert "Results by jurisdiction" in html and html.count("data:image/png;base64,") == 3
+    missing = runner.invoke(main, ["gap", str(folder / "estimates.csv"), "--plan", "guizhou-2020", "--year", "2025"])
+    assert missing.exit_code == 1 and "No estimate for guizhou" in missing.stderr
