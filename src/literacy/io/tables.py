@@ -38,28 +38,19 @@ def table_format(path: str | Path, override: str | None = None) -> str:
 
 
 def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -> None:
-    """Write a table to ``path`` (``-`` is stdout, as CSV without a BOM)."""
-    if str(path) == STDOUT:
-        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
-        return
-    path = Path(path)
-    kind = table_format(path)
-    sidecar = sidecar_path(path)
-    writes_sidecar = kind != "parquet" and bool(frame.attrs)
-    targets = [path] + ([sidecar] if writes_sidecar else [])
-    check_can_write(targets, force=force)
-    if kind == "parquet":
-        atomic_write(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
-        return
-    separator = "\t" if kind == "tsv" else ","
-    # UTF-8 with BOM so that Excel opens Chinese text correctly.
-    atomic_write(
-        path,
-        lambda handle: frame.to_csv(handle, index=False, sep=separator, lineterminator="\n"),
-        encoding="utf-8-sig",
-    )
-    if writes_sidecar:
-        write_json(sidecar, frame.attrs, force=True)
+    """Write a table to ``path`` (``-`` is stdout, as CSV without a BOM):
+    CSV/TSV through :class:`TableSink` (UTF-8 with BOM, metadata sidecar),
+    Parquet with the metadata inside."""
+    if str(path) != STDOUT:
+        path = Path(path)
+        kind = table_format(path)
+        writes_sidecar = kind != "parquet" and bool(frame.attrs)
+        check_can_write([path] + ([sidecar_path(path)] if writes_sidecar else []), force=force)
+        if kind == "parquet":
+            atomic_write(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
+            return
+    with TableSink(path, force=True) as sink:
+        sink.append(frame)
 
 
 OUTPUT_FORMATS = ("csv", "json", "table")
