@@ -1,5 +1,5 @@
-"""Make a synthetic response table for benchmarks (and, until `literacy
-simulate` exists, the shipped sample file).
+"""Make a big synthetic response table for benchmarks (fast: no population,
+no sample design; `literacy simulate` makes realistic survey data).
 
     python benchmarks/generate.py --questionnaire benchmark-2016 --rows 1000000 -o /tmp/responses.parquet
 

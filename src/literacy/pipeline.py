@@ -241,7 +241,8 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
 
     # report
     methods = _methods(instrument, summaries, result.counts, weighting_record, design, estimates, year)
-    data = ReportData(table, estimates, grades, contrasts, counted, methods, plans, domain)
+    grade_labels = {grade.id: grade.label for grade in instrument.standard.grades}
+    data = ReportData(table, estimates, grades, contrasts, counted, methods, plans, domain, grade_labels)
     for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
         name = f"report.{kind}"
         _step(
@@ -383,7 +384,14 @@ def _methods(
                 for k, v in (weighting.get("record") or {}).items()
                 if k in ("method", "base_weight", "variables", "by", "iterations", "converged")
             },
-            **(diagnostics[0] if diagnostics else {}),
+            "by_group": {
+                str(d.get("city", d.get("group", index))): (
+                    f"n {d.get('n')}, Kish deff {d.get('kish_deff', float('nan')):.2f}, weights "
+                    f"{d.get('weight_min', float('nan')):.3g}-{d.get('weight_max', float('nan')):.3g}, "
+                    f"trimmed {d.get('trimmed')}"
+                )
+                for index, d in enumerate(diagnostics)
+            },
         }
         if weighting
         else "none (equal weights or the base weight)",

@@ -78,7 +78,7 @@ def render_markdown(data: ReportData, lang: str) -> str:
         )
     lines += [""] + [f"- {row.name}: {row.evidence} {row.note or ''}".rstrip() for row in data.assessment.itertuples()]
     if not data.disparities.empty:
-        lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.disparities)]
+        lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang))]
     lines += ["", f"## {t('methods', lang)}", ""]
     lines += [f"- {key}: {json.dumps(value, ensure_ascii=False)}" for key, value in data.methods.items()]
     return "\n".join(lines) + "\n"

@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib import font_manager
 
 from literacy.plans import national_reference
-from literacy.report.data import ReportData, t
+from literacy.report.data import ReportData, comparison_text, t
 
 CJK_FONTS = (
     "Noto Sans CJK SC",
@@ -127,6 +127,8 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
 def grades_chart(data: ReportData, lang: str) -> bytes:
     table = data.grades
     pivot = table.pivot_table(index=data.domain, columns="level", values="estimate", sort=False) * 100
+    pivot.index = [data.place(code, lang) for code in pivot.index]
+    pivot.columns = [data.grade_labels[g].get(lang) if g in data.grade_labels else str(g) for g in pivot.columns]
     figure, axis = plt.subplots(figsize=(7, 0.8 + 0.5 * len(pivot)))
     left = pd.Series(0.0, index=pivot.index)
     colours = ["#d7191c", "#fdae61", "#a6d96a", "#1a9641", "#0b6b2f"]
@@ -147,7 +149,10 @@ def grades_chart(data: ReportData, lang: str) -> bytes:
 
 def groups_chart(data: ReportData, lang: str) -> bytes:
     table = data.disparities.dropna(subset=["estimate"])
-    labels = [f"{r.jurisdiction}: {r.group} {r.first}-{r.second}" for r in table.itertuples()]
+    labels = [
+        f"{data.place(r.jurisdiction, lang)}: {comparison_text(r.group, r.first, r.second, lang)}"
+        for r in table.itertuples()
+    ]
     figure, axis = plt.subplots(figsize=(7.5, 0.7 + 0.32 * max(len(table), 1)))
     for position, row in enumerate(table.itertuples()):
         axis.errorbar(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from literacy.instrument import Text
 from literacy.plans import Plan
 
 TEXT = {
@@ -30,6 +31,7 @@ TEXT = {
     "chart_grades": ("等级分布", "Grade distribution"),
     "chart_groups": ("群体差距（百分点）", "Group gaps (percentage points)"),
     "groups": ("群体差距", "Group gaps"),
+    "comparison": ("比较（前者减后者，百分点）", "Comparison (first minus second, points)"),
     "estimates": ("分组估计", "Estimates by group"),
     "counted": ("其他量化目标", "Counted targets"),
     "methods": ("方法说明", "Methods"),
@@ -54,6 +56,29 @@ FLAG_TEXT = {
     "zero_variance": ("方差为零", "zero variance"),
     "boundary_one_sided_ci": ("估计为 0 或 100%，区间为单侧", "estimate at 0 or 100%: one-sided interval"),
 }
+
+
+def value_text(variable: str, value: object, lang: str) -> str:
+    """A group value as people read it: 男/Male for sex=male, 农民 for group_farmer=1."""
+    from literacy.groups import KEY_GROUPS
+    from literacy.instrument import respondent_block
+
+    if variable.startswith("group_"):
+        zh, en = KEY_GROUPS.get(variable[len("group_") :], (variable, variable))
+        member = str(value) in ("1", "1.0", "True")
+        if member:
+            return zh if lang == "zh" else en
+        return "其他人" if lang == "zh" else "everyone else"
+    for field_ in respondent_block():
+        if field_.id == variable:
+            for choice in field_.options:
+                if choice.name == str(value):
+                    return choice.label.get(lang)
+    return str(value)
+
+
+def comparison_text(variable: str, first: object, second: object, lang: str) -> str:
+    return f"{value_text(variable, first, lang)} − {value_text(variable, second, lang)}"
 
 
 def t(key: str, lang: str) -> str:
@@ -86,6 +111,31 @@ class ReportData:
     methods: dict[str, Any] = field(default_factory=dict)
     plans: list[Plan] = field(default_factory=list)
     domain: str = "city"
+    grade_labels: dict[str, Text] = field(default_factory=dict)
 
     def plan(self, plan_id: str) -> Plan | None:
         return next((p for p in self.plans if p.id == plan_id), None)
+
+    def place(self, code: object, lang: str) -> str:
+        """A jurisdiction code (the data's city column) as its name."""
+        plan = next((p for p in self.plans if p.code == str(code)), None)
+        return plan.name.get(lang) if plan else str(code)
+
+    def readable_disparities(self, lang: str) -> pd.DataFrame:
+        """The group gaps with names and comparisons in words."""
+        table = self.disparities
+        if table.empty:
+            return table
+        out = pd.DataFrame(
+            {
+                t("jurisdiction", lang): [self.place(c, lang) for c in table["jurisdiction"]],
+                t("comparison", lang): [
+                    comparison_text(g, a, b, lang)
+                    for g, a, b in zip(table["group"], table["first"], table["second"], strict=True)
+                ],
+            }
+        )
+        for column in ("estimate_first", "estimate_second", "estimate", "ci_lower", "ci_upper", "p_value"):
+            out[column] = table[column].to_numpy()
+        out["note"] = table["note"].fillna("").to_numpy()
+        return out

@@ -48,7 +48,7 @@ def render_html(data: ReportData, lang: str) -> str:
             f"<figcaption>{html.escape(t(key, lang))}</figcaption></figure>"
         )
     if not data.disparities.empty:
-        parts += [f"<h2>{html.escape(t('groups', lang))}</h2>", _table(data.disparities, percent=False)]
+        parts += [f"<h2>{html.escape(t('groups', lang))}</h2>", _table(data.readable_disparities(lang), percent=False)]
     if not data.estimates.empty:
         parts += [
             f"<h2>{html.escape(t('estimates', lang))}</h2>",

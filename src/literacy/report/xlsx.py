@@ -38,7 +38,7 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
         ("summary", summary, False),
         ("estimates", data.estimates, True),
         ("grades", data.grades, True),
-        ("groups", data.disparities, False),
+        ("groups", data.readable_disparities(lang), False),
         ("counted", data.counted, False),
         ("methods", methods, False),
     ]
