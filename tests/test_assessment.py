@@ -158,3 +158,11 @@ def test_a_user_plan_file_is_checked_and_every_number_needs_a_source():
     details = "\n".join(error.value.details)
     assert "baselines[0]: every number needs a `source`" in details
     assert "comparator 'roughly'" in details and "not a percentage" in details
+
+
+def test_a_one_sided_decision_inside_the_two_sided_interval_says_so():
+    # 26.8% with se 1.0: one-sided p = 0.037 < 0.05 (met), but the 95% interval 24.8-28.8 reaches 25%.
+    row = one(0.268, 0.01, plan=SHENZHEN, city="shenzhen", year=2024)
+    assert row["status"] == "met" and row["ci_lower"] < 25
+    assert "the two-sided interval still reaches the target" in row["evidence"]
+    assert "still" not in one(0.30, 0.01, plan=SHENZHEN, city="shenzhen", year=2024)["evidence"]

@@ -173,3 +173,18 @@ def test_bad_check_action_is_a_plain_error(runner, export, tmp_path):
                                   "--on", "speeder"])  # fmt: skip
     assert result.exit_code == 1
     assert "'speeder' is not CHECK=ACTION" in result.stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
+    import sys
+
+    from literacy.cli import _progress
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
+    with _progress("Validating") as progress:
+        assert progress is None  # not a terminal: no bar
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    with _progress("Validating") as progress:
+        progress(0.5)
+        progress(1.0)
+    assert "Validating" in capsys.readouterr().err

@@ -299,21 +299,26 @@ def _evidence(
     wording = target.describe(lang)  # type: ignore[attr-defined]
     level = row.get("level_ci", 0.95)
     interval = f"{low:.1f}–{high:.1f}"
+    value = target.value  # type: ignore[attr-defined]
+    # The one-sided test at 5% can decide while the two-sided 95% interval
+    # still reaches the target: say so rather than let the two disagree silently.
+    caveat_zh = "（双侧 95% 置信区间仍包含目标值）" if low <= value <= high else ""
+    caveat_en = " (the two-sided interval still reaches the target)" if low <= value <= high else ""
     if status == "met":
         return _text(
             lang,
             f"已达到：估计值 {p:.1f}%（{level:.0%} 置信区间 {interval}）高于目标（{wording}），"
-            f"单侧检验 p = {p_met:.3f}。",
+            f"单侧检验 p = {p_met:.3f}{caveat_zh}。",
             f"Met: the estimate {p:.1f}% ({level:.0%} CI {interval}) is above the target ({wording}); "
-            f"one-sided p = {p_met:.3f}.",
+            f"one-sided p = {p_met:.3f}{caveat_en}.",
         )
     if status == "not_met":
         return _text(
             lang,
             f"未达到：估计值 {p:.1f}%（{level:.0%} 置信区间 {interval}）低于目标（{wording}），"
-            f"单侧检验 p = {p_not:.3f}。",
+            f"单侧检验 p = {p_not:.3f}{caveat_zh}。",
             f"Not met: the estimate {p:.1f}% ({level:.0%} CI {interval}) is below the target ({wording}); "
-            f"one-sided p = {p_not:.3f}.",
+            f"one-sided p = {p_not:.3f}{caveat_en}.",
         )
     return _text(
         lang,
