@@ -22,7 +22,7 @@ from PIL import Image
 
 from conftest import REPO
 from literacy.cli import main
-from literacy.pipeline import demo, sample_data_dir
+from literacy.pipeline import demo, run, sample_data_dir
 from literacy.report.charts import chart_language
 from literacy.report.xlsx import SHEETS
 
@@ -213,3 +213,23 @@ def test_gap_and_report_commands_on_the_demo_files(demo_run, tmp_path):
     assert "Results by jurisdiction" in html and html.count("data:image/png;base64,") == 3
     missing = runner.invoke(main, ["gap", str(folder / "estimates.csv"), "--plan", "guizhou-2020", "--year", "2025"])
     assert missing.exit_code == 1 and "No estimate for guizhou" in missing.stderr
+
+
+def test_run_with_replicate_weights(tmp_path):
+    config = _config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "jkn",
+                                       "seed": 3})  # fmt: skip
+    result = run(config)
+    estimates = pd.read_csv(result.folder / "estimates.csv", encoding="utf-8-sig")
+    meta = json.loads((result.folder / "estimates.csv.meta.json").read_text(encoding="utf-8"))
+    assert meta["estimate"]["variance"]["method"] == "replicates (jkn, each recalibrated)"
+    assert estimates["se"].notna().all() and (estimates["se"] > 0).any()
+
+
+def test_replicates_that_cannot_be_recalibrated_say_why(tmp_path):
+    # The wjx sample has few rural communities in Shenzhen: a bootstrap
+    # replicate that draws none of them cannot reach the rural target.
+    config = _config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "bootstrap",
+                                       "replicate_count": 50, "seed": 3})  # fmt: skip
+    result = CliRunner().invoke(main, ["run", str(config)])
+    assert result.exit_code == 1
+    assert "Step `replicates` failed: Replicate" in result.stderr and "use jkn replicates" in result.stderr

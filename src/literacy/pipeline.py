@@ -10,7 +10,7 @@ The configuration (paths are relative to the configuration file)::
     validation: {on: {speeder: flag}}              # CHECK: reject|flag|ignore, speeder_share, ...
     margins: margins.csv
     weighting: {method: rake, by: city, base_weight: base_weight}
-    design: {strata: district, psu: community}     # fpc, lonely_psu
+    design: {strata: district, psu: community}     # fpc, lonely_psu, replicates: jkn|bootstrap|..., seed
     estimate: {ci: logit, level: 0.95, groups: [sex, age_band, urban_rural, education]}
     assessment: {plans: [wuhai-2021-2025], year: 2025, domain: city}
     disparities: {urban_rural: [urban, rural], sex: [male, female]}
@@ -196,6 +196,18 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
             lonely_psu=design_settings.get("lonely_psu", "adjust"),
         ),
     )
+    if design_settings.get("replicates"):
+        # Replicate weights made from the design (R as.svrepdesign); with
+        # calibrated weights every replicate is recalibrated to the margins.
+        design = _step(
+            "replicates",
+            lambda: design.with_replicates(
+                design_settings["replicates"],
+                replicates=int(design_settings.get("replicate_count", 200)),
+                seed=design_settings.get("seed", 1),
+                fay_rho=float(design_settings.get("fay_rho", 0.3)),
+            ),
+        )
     ci, level = settings.get("ci", "logit"), float(settings.get("level", 0.95))
     by = [[domain]] + [[domain, g] for g in groups] if domain in scored else [[]] + [[g] for g in groups]
     estimates = _step("estimate", lambda: estimate(design, "literate", by, ci=ci, level=level))

@@ -250,6 +250,39 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
     )
 
 
+def check_consistent(model: CalibrationModel, by: str | None) -> None:
+    """Say so before solving when no weights can meet every target: when
+    categories are tied in the sample (e.g. every 18-29 respondent is also
+    the only one with low education) but their targets disagree.
+
+    Weights w can meet A'w = t only if t is orthogonal to the null space of
+    A (the sample's indicator matrix): ties between categories are the null
+    vectors of A'A, and a tie whose targets do not balance is infeasible. The
+    check runs per city, where A'A is small."""
+    for group in pd.unique(model.columns["by"]):
+        columns = np.flatnonzero((model.columns["by"] == group).to_numpy())
+        block = model.matrix[:, columns]
+        gram = (block.T @ block).toarray()
+        values, vectors = np.linalg.eigh(gram)
+        null = vectors[:, values <= 1e-9 * max(values.max(), 1.0)]
+        if not null.shape[1]:
+            continue
+        targets = model.targets[columns]
+        residual = null @ (null.T @ targets)
+        if np.abs(residual).max() <= 1e-6 * max(np.abs(targets).max(), 1.0):
+            continue
+        involved = np.argsort(-np.abs(residual))[: min(4, len(residual))]
+        involved = [i for i in involved if abs(residual[i]) > 1e-6 * np.abs(targets).max()]
+        names = [f"{model.columns['variable'].iloc[columns[i]]}={model.columns['category'].iloc[columns[i]]} "
+                 f"(target {targets[i]:g})" for i in involved]  # fmt: skip
+        where = f" in {by} {group}" if by else ""
+        raise LiteracyError(
+            f"The margins cannot all be met{where}: the sample ties {' and '.join(names)} (the same respondents "
+            "make them up) while their targets disagree; collapse one of these categories (--collapse) or check "
+            "the margins."
+        )
+
+
 def _check_margin_totals(table: pd.DataFrame) -> None:
     for by_value, part in table.groupby("by", sort=False):
         sums = part.groupby("variable", sort=False)["target"].sum()
@@ -295,6 +328,7 @@ def weight(
     if collapse:
         working, margins = apply_collapse(data, margins, collapse)
     model = build_model(working, margins, base)
+    check_consistent(model, margins.by)
     if method == "poststratify" and len(set(zip(model.columns["variable"], strict=True))) > 1:
         raise LiteracyError(
             "Post-stratification takes one joint table of cells; for several margins use --method rake."

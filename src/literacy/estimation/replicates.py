@@ -54,9 +54,17 @@ def make_replicates(
         # Every replicate is calibrated again to the same targets (as R does
         # for calibrated replicate designs), so its weights are no longer PSU
         # multiples of the full-sample weights: keep them row by row.
-        matrix = np.column_stack(
-            [calibration.recalibrate(calibration.base * factors[design.psu_code, r]) for r in range(factors.shape[1])]
-        )
+        columns = []
+        for r in range(factors.shape[1]):
+            try:
+                columns.append(calibration.recalibrate(calibration.base * factors[design.psu_code, r]))
+            except LiteracyError as error:
+                raise LiteracyError(
+                    f"Replicate {r + 1} of {method} cannot be calibrated to the margins ({error}). A replicate that "
+                    "drops every PSU holding a category cannot reach its target: use jkn replicates, or collapse "
+                    "sparse categories (--collapse)."
+                ) from None
+        matrix = np.column_stack(columns)
     return Replicates(
         method=method,
         scale=scale,
