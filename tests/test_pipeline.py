@@ -102,7 +102,7 @@ def test_charts_are_not_blank(demo_run):
 
 def test_workbook_sheets_and_formats(demo_run):
     workbook = openpyxl.load_workbook(demo_run.folder / "report.xlsx")
-    names = [zh for zh, _ in SHEETS.values()]
+    names = [name.zh for name in SHEETS.values()]
     assert workbook.sheetnames == [n for n in names if n != "量化目标"]
     summary = workbook["目标差距"]
     assert summary.freeze_panes == "A2" and summary["A1"].font.bold

@@ -36,22 +36,23 @@ import pandas as pd
 from scipy import stats
 
 from literacy.errors import LiteracyError
+from literacy.instrument import Text
 from literacy.plans import CountedTarget, Plan, load_plan
 
 STATUSES = {
-    "met": ("已达到", "met"),
-    "not_met": ("未达到", "not met"),
-    "cannot_tell": ("无法判断（样本不足以区分）", "cannot tell from this sample"),
-    "no_target": ("无目标", "no target"),
+    "met": Text("已达到", "met"),
+    "not_met": Text("未达到", "not met"),
+    "cannot_tell": Text("无法判断（样本不足以区分）", "cannot tell from this sample"),
+    "no_target": Text("无目标", "no target"),
 }
 PROGRESS = {
-    "target_achieved": ("已实现目标", "target achieved"),
-    "on_track": ("进度正常", "on track"),
-    "acceleration_needed": ("需加快进度", "acceleration needed"),
-    "limited_progress": ("进展有限", "limited progress"),
-    "deterioration": ("倒退", "deterioration"),
-    "indeterminate": ("不确定（区间跨越类别）", "indeterminate (the interval spans categories)"),
-    "not_assessed": ("无法评估", "not assessed"),
+    "target_achieved": Text("已实现目标", "target achieved"),
+    "on_track": Text("进度正常", "on track"),
+    "acceleration_needed": Text("需加快进度", "acceleration needed"),
+    "limited_progress": Text("进展有限", "limited progress"),
+    "deterioration": Text("倒退", "deterioration"),
+    "indeterminate": Text("不确定（区间跨越类别）", "indeterminate (the interval spans categories)"),
+    "not_assessed": Text("无法评估", "not assessed"),
 }
 # Eurostat / open-sdg progress ratio thresholds.
 ON_TRACK, ACCELERATION = 0.95, 0.60
@@ -329,7 +330,7 @@ def _evidence(
 
 
 def _text(lang: str, zh: str, en: str) -> str:
-    return zh if lang == "zh" else en
+    return Text(zh, en).get(lang)
 
 
 def _require_estimate_columns(estimates: pd.DataFrame) -> None:
@@ -345,10 +346,8 @@ def _require_estimate_columns(estimates: pd.DataFrame) -> None:
 
 
 def _jurisdiction_row(estimates: pd.DataFrame, plan: Plan, domain: str, *, single: bool) -> pd.Series | None:
-    by = [c for c in estimates.attrs.get("estimate", {}).get("by_columns", []) if c in estimates]
-    if not by:
-        stop = estimates.columns.get_loc("estimate")
-        by = list(estimates.columns[:stop])
+    # The fixed columns of an estimates table follow its domain columns.
+    by = list(estimates.columns[: estimates.columns.get_loc("estimate")])
     others = [c for c in by if c != domain]
     overall_of_domain = estimates[others].isna().all(axis=1) if others else pd.Series(True, index=estimates.index)
     if domain in estimates:
@@ -433,13 +432,13 @@ def _counted_row(plan: Plan, target: CountedTarget, actuals: pd.DataFrame, year:
 
 
 def status_label(status: str, lang: str = "en") -> str:
-    zh, en = STATUSES.get(status, PROGRESS.get(status, (status, status)))
-    return zh if lang == "zh" else en
+    text = STATUSES.get(status) or PROGRESS.get(status)
+    return text.get(lang) if text else status
 
 
 def progress_label(progress: str, lang: str = "en") -> str:
-    zh, en = PROGRESS.get(progress, (progress, progress))
-    return zh if lang == "zh" else en
+    text = PROGRESS.get(progress)
+    return text.get(lang) if text else progress
 
 
 def disparities(

@@ -68,11 +68,6 @@ def _read_options(command: Any) -> Any:
     return command
 
 
-def _read_settings(platform: str, encoding: str | None, file_format: str | None, sheet: str | None,
-                   mapping: str | None) -> ReadOptions:  # fmt: skip
-    return ReadOptions(file_format, encoding, sheet, platform, mapping)
-
-
 class _Group(click.Group):
     """Turns a LiteracyError anywhere below into ``Error: message`` and exit 1."""
 
@@ -156,9 +151,7 @@ def score_command(
 ) -> None:
     """Score each respondent in INPUT (any export format) against the instrument's standard."""
     loaded = load_instrument(instrument)
-    settings = _read_settings(**read_options)
-    responses = read(input_path, loaded, platform=settings.platform, encoding=settings.encoding,
-                     file_format=settings.file_format, sheet=settings.sheet, mapping=settings.mapping)  # fmt: skip
+    responses = read(input_path, loaded, **read_options)
     scored = score(responses, loaded, max_missing_share=max_missing)
     write_table(scored, output, force=force)
     scorable = int(scored["scorable"].sum())
@@ -242,7 +235,7 @@ def validate_command(
     with _progress("Validating") as progress:
         summary = validate_file(
             input_path, instrument, clean_path=output, rejects_path=rejects_path, summary_path=summary_path,
-            options=_read_settings(**read_options), rules=rules, force=force, chunk_rows=chunk_rows,
+            options=ReadOptions(**read_options), rules=rules, force=force, chunk_rows=chunk_rows,
             progress=progress,
         )  # fmt: skip
     for line in summary_lines(summary):

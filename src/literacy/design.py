@@ -10,7 +10,7 @@ without strata the design has one stratum.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -146,27 +146,14 @@ class Design:
             replicates=make_replicates(self, method, replicates=replicates, seed=seed, fay_rho=fay_rho, mse=mse),
         )
 
-    def with_replicate_columns(
-        self,
-        columns: list[str],
-        *,
-        type: str = "other",
-        scale: float | None = None,
-        rscales: np.ndarray | None = None,
-        fay_rho: float | None = None,
-        mse: bool = False,
-        df: int | None = None,
-    ) -> Design:
+    def with_replicate_columns(self, columns: list[str], **options: Any) -> Design:
         """Replicate weights supplied as columns (R ``svrepdesign`` with
-        ``combined.weights=TRUE``: each column is a full analysis weight)."""
+        ``combined.weights=TRUE``: each column is a full analysis weight).
+        ``options`` are those of ``estimation.replicates.supplied_replicates``:
+        type, scale, rscales, fay_rho, mse, df."""
         from literacy.estimation.replicates import supplied_replicates
 
-        return replace(
-            self,
-            replicates=supplied_replicates(
-                self, columns, type=type, scale=scale, rscales=rscales, fay_rho=fay_rho, mse=mse, df=df
-            ),
-        )
+        return replace(self, replicates=supplied_replicates(self, columns, **options))
 
     def _fpc_factor(self, n_psu: np.ndarray) -> np.ndarray:
         if self.fpc is None:

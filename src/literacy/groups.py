@@ -13,13 +13,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from literacy.instrument import Text
+
 AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69")
 KEY_GROUPS = {
-    "youth": ("青年（18-35岁）", "Youth (18-35)"),
-    "farmer": ("农民", "Farmers"),
-    "industrial_worker": ("产业工人", "Industrial workers"),
-    "elderly": ("老年人（60-69岁）", "Elderly (60-69)"),
-    "cadre_civil_servant": ("领导干部和公务员", "Cadres and civil servants"),
+    "youth": Text("青年（18-35岁）", "Youth (18-35)"),
+    "farmer": Text("农民", "Farmers"),
+    "industrial_worker": Text("产业工人", "Industrial workers"),
+    "elderly": Text("老年人（60-69岁）", "Elderly (60-69)"),
+    "cadre_civil_servant": Text("领导干部和公务员", "Cadres and civil servants"),
 }
 
 

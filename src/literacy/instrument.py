@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from literacy.datafiles import locate, read_yaml
 from literacy.errors import LiteracyError
 
 ITEM_TYPES = ("true_false", "single_choice", "multiple_choice", "coded_open")
@@ -200,33 +199,11 @@ def load_instrument(id_or_path: str | Path | Instrument) -> Instrument:
     """Load a shipped instrument by id, or a user's YAML file by path."""
     if isinstance(id_or_path, Instrument):
         return id_or_path
-    text = str(id_or_path)
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise LiteracyError(f"Questionnaire file {text} does not exist; check the path.")
-        return _load_file(path)
-    candidate = shipped_dir() / f"{text}.yaml"
-    if candidate.is_file():
-        return _load_file(candidate)
-    raise LiteracyError(
-        f"Unknown questionnaire {text!r}: use one of {', '.join(shipped_ids())}, or pass the path of a YAML file."
-    )
+    return _load_file(locate(id_or_path, shipped_dir, "questionnaire", shipped_ids))
 
 
 def _load_file(path: Path) -> Instrument:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise LiteracyError(f"{path}: the file is not UTF-8 text; save it as UTF-8.") from None
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or "syntax error"
-        raise LiteracyError(f"{path}: not valid YAML{where} ({problem}).") from None
-    return parse_instrument(raw, source=str(path), path=path)
+    return parse_instrument(read_yaml(path, kind="questionnaire file"), source=str(path), path=path)
 
 
 # --------------------------------------------------------------------------
@@ -708,7 +685,7 @@ _BLOCK_CACHE: dict[Path, tuple[RespondentField, ...]] = {}
 
 def _respondent_block(path: Path) -> tuple[RespondentField, ...]:
     if path not in _BLOCK_CACHE:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = read_yaml(path, kind="respondent block")
         fields = []
         for entry in raw["fields"]:
             options = tuple(

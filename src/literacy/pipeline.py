@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 
 from literacy.assessment import counted_progress, disparities, gap
+from literacy.datafiles import read_yaml
 from literacy.design import Design
 from literacy.errors import LiteracyError
 from literacy.estimation import estimate
@@ -85,12 +86,7 @@ class RunResult:
 
 def load_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
-    if not path.is_file():
-        raise LiteracyError(f"Configuration file {path} does not exist; check the path.")
-    try:
-        config = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise LiteracyError(f"{path} is not valid UTF-8 YAML; check its indentation and colons.") from None
+    config = read_yaml(path, kind="configuration file")
     if not isinstance(config, dict):
         raise LiteracyError(f"{path} must be a YAML mapping (instrument:, inputs:, ...).")
     unknown = sorted(set(config) - _KNOWN_KEYS)

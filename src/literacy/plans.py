@@ -12,8 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from literacy.datafiles import locate, read_yaml
 from literacy.errors import LiteracyError
 from literacy.instrument import Text
 
@@ -129,21 +128,8 @@ def load_plan(id_or_path: str | Path | Plan) -> Plan:
     """A shipped plan by id, or a user's YAML file by path."""
     if isinstance(id_or_path, Plan):
         return id_or_path
-    text = str(id_or_path)
-    path = Path(text)
-    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise LiteracyError(f"Plan file {text} does not exist; check the path.")
-    else:
-        path = plans_dir() / f"{text}.yaml"
-        if not path.is_file():
-            known = ", ".join(plan_ids())
-            raise LiteracyError(f"Unknown plan {text!r}: use one of {known}, or the path of a YAML file.")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError):
-        raise LiteracyError(f"{path}: not valid UTF-8 YAML; check indentation and quotes.") from None
-    return parse_plan(raw, source=str(path), path=path)
+    path = locate(id_or_path, plans_dir, "plan", plan_ids)
+    return parse_plan(read_yaml(path, kind="plan file"), source=str(path), path=path)
 
 
 def plan_for_jurisdiction(code: str) -> Plan | None:
@@ -155,7 +141,7 @@ def plan_for_jurisdiction(code: str) -> Plan | None:
 
 
 def national_reference() -> NationalReference:
-    raw = yaml.safe_load((REFERENCE_DIR / "national-series.yaml").read_text(encoding="utf-8"))
+    raw = read_yaml(REFERENCE_DIR / "national-series.yaml")
     series = tuple(Rate(int(r["year"]), float(r["value"]), str(r["source"])) for r in raw["series"])
     block = raw["breakdowns"]
     groups = {k: {str(c): float(v) for c, v in values.items()} for k, values in block["groups"].items()}

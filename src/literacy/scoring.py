@@ -64,7 +64,7 @@ def score(
     threshold_missing = standard.max_missing_share if max_missing_share is None else max_missing_share
     if not 0 <= threshold_missing < 1:
         raise LiteracyError(f"max_missing_share must be from 0 up to (not including) 1, not {threshold_missing}.")
-    _check_columns(responses, instrument)
+    check_columns(responses, instrument)
     n = len(responses)
 
     results = item_results(responses, instrument)
@@ -135,7 +135,9 @@ def _flags(values: np.ndarray, empty: np.ndarray) -> pd.arrays.IntegerArray:
     return pd.arrays.IntegerArray(np.asarray(values).astype("int8"), np.ascontiguousarray(empty, dtype=bool))
 
 
-def _check_columns(responses: pd.DataFrame, instrument: Instrument) -> None:
+def check_columns(responses: pd.DataFrame, instrument: Instrument) -> None:
+    """Every item needs its column; say which are missing and what the file has
+    (``validate`` runs the same check before it looks at any row)."""
     absent = [item_id for item_id in instrument.item_ids if item_id not in responses.columns]
     if not absent:
         return
@@ -145,11 +147,12 @@ def _check_columns(responses: pd.DataFrame, instrument: Instrument) -> None:
         raise LiteracyError(
             f"No column matches an item of {instrument.id}: expected item columns "
             f"{', '.join(absent[:8])}{' ...' if len(absent) > 8 else ''}; the file has {shown or 'no columns'}. "
-            "Check the questionnaire (-q) or map the columns with the ingest step."
+            "Check -q and --platform, or map the columns with a --mapping file."
         )
     raise LiteracyError(
         f"{len(absent)} item column(s) of {instrument.id} are missing: {', '.join(absent[:10])}"
-        f"{' ...' if len(absent) > 10 else ''}; the file has {shown}."
+        f"{' ...' if len(absent) > 10 else ''}; the file has {shown}. Export every item, or map the columns "
+        "with --mapping."
     )
 
 

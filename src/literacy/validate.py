@@ -39,7 +39,7 @@ from literacy.io.files import DEFAULT_CHUNK_ROWS
 from literacy.io.platforms import DURATION_COLUMN
 from literacy.io.read import ReadOptions, iter_read
 from literacy.io.tables import TableSink, check_can_write, write_json
-from literacy.scoring import item_results
+from literacy.scoring import check_columns, item_results
 
 ACTIONS = ("reject", "flag", "ignore")
 DEFAULT_ACTIONS = {
@@ -146,12 +146,12 @@ def validate_file(
     check_can_write([Path(p) for p in outputs], force=force)
 
     ids, durations, rows = [], [], []
-    offset = 0
+    offset: int | None = None
     needed = {rules.id_column, rules.duration_column}
     for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, only=needed):
         frame = chunk.frame
-        if not offset:
-            offset = chunk.adapter.skip_rows
+        if offset is None:
+            offset = chunk.adapter.skip_rows  # a Kobo HXL tag row is not a data row
         rows.append(np.arange(offset + 1, offset + len(frame) + 1))
         offset += len(frame)
         if rules.id_column in frame:
@@ -227,7 +227,7 @@ def _check_chunk(
     counter: Summary,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = frame.reset_index(drop=True)
-    _require_items(frame, instrument)
+    check_columns(frame, instrument)
     n = len(frame)
     failures: dict[str, np.ndarray] = {}
     details: dict[str, pd.Series] = {}
@@ -343,24 +343,6 @@ def _reasons(
                 parts.append(f"{check} ({extra})" if extra else check)
         texts.append("; ".join(parts))
     return texts
-
-
-def _require_items(frame: pd.DataFrame, instrument: Instrument) -> None:
-    absent = [i for i in instrument.item_ids if i not in frame.columns]
-    if not absent:
-        return
-    seen = [str(c) for c in frame.columns]
-    shown = ", ".join(seen[:15]) + (f" and {len(seen) - 15} more" if len(seen) > 15 else "")
-    expected = ", ".join(absent[:10]) + (" ..." if len(absent) > 10 else "")
-    if len(absent) == len(instrument.item_ids):
-        raise LiteracyError(
-            f"No column matches an item of {instrument.id}: expected columns named by item id or item text "
-            f"(e.g. {expected}); the file has {shown or 'no columns'}. Check -q, --platform, or give a --mapping file."
-        )
-    raise LiteracyError(
-        f"{len(absent)} item column(s) of {instrument.id} are missing: {expected}; the file has {shown}. "
-        "Export every item, or map the columns with --mapping."
-    )
 
 
 class Summary:

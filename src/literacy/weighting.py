@@ -32,9 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import yaml
 from scipy import sparse
 
+from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError
 from literacy.io import read
 
@@ -124,10 +124,7 @@ def apply_collapse(data: pd.DataFrame, margins: Margins, rules: Mapping[str, Map
 
 
 def read_collapse(path: str | Path) -> dict:
-    try:
-        rules = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise LiteracyError(f"The collapse file {path} could not be read ({exc}).") from None
+    rules = read_yaml(path, kind="collapse file")
     if not isinstance(rules, dict) or not all(isinstance(v, dict) for v in rules.values()):
         raise LiteracyError(f"The collapse file {path} must map each variable to {{category: merged_category}}.")
     return rules

@@ -27,7 +27,15 @@ import pandas as pd
 
 from literacy.errors import LiteracyError
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, load_instrument, respondent_block
-from literacy.io.platforms import ODK_METADATA, WJX_METADATA, WJX_NOT_ASKED, WJX_SKIPPED, wjx_option_codes
+from literacy.io.platforms import (
+    KOBO_METADATA,
+    ODK_METADATA,
+    WJX_METADATA,
+    WJX_NOT_ASKED,
+    WJX_SKIPPED,
+    map_distinct,
+    wjx_option_codes,
+)
 from literacy.io.tables import atomic_write, check_can_write, write_table
 
 EXPORT_LAYOUTS = ("csv", "kobo", "kobo-labels", "odk", "wjx", "wjx-numeric", "spss")
@@ -40,17 +48,6 @@ _EXTENSIONS = {
     "wjx-numeric": ".xlsx",
     "spss": ".sav",
 }
-_KOBO_TAIL = (
-    "_id",
-    "_uuid",
-    "_submission_time",
-    "_validation_status",
-    "_notes",
-    "_status",
-    "_submitted_by",
-    "_tags",
-    "_index",
-)
 
 
 def default_extension(layout: str) -> str:
@@ -127,10 +124,6 @@ def _timestamps(frame: pd.DataFrame, seed: int) -> tuple[pd.Series, pd.Series]:
     return pd.Series(start), pd.Series(end)
 
 
-def _group_of(instrument: Instrument, item: Item) -> str:
-    return item.dimension
-
-
 def _kobo(
     frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentField], *, labels: bool, lang: str, seed: int
 ) -> pd.DataFrame:
@@ -143,7 +136,7 @@ def _kobo(
         header = field_.label.get(lang) if labels else f"respondent/{field_.id}"
         out[header] = _field_values(frame[field_.id], field_, lang if labels else None)
     for item in instrument.items:
-        header = item.text.get(lang) if labels else f"{_group_of(instrument, item)}/{item.id}"
+        header = item.text.get(lang) if labels else f"{item.dimension}/{item.id}"
         values = frame[item.id]
         if labels:
             out[header] = _labelled(values, item, instrument, lang, joiner=" ")
@@ -155,19 +148,19 @@ def _kobo(
                 out[f"{header}/{name}"] = _chosen(values, option.code)
     n = len(frame)
     rng = np.random.default_rng(seed + 1)
-    out.update(
-        {
-            "_id": np.arange(100001, 100001 + n),
-            "_uuid": [str(uuid.UUID(int=int(v))) for v in rng.integers(0, 2**63, n)],
-            "_submission_time": end.dt.strftime("%Y-%m-%dT%H:%M:%S"),
-            "_validation_status": "",
-            "_notes": "",
-            "_status": "submitted_via_web",
-            "_submitted_by": "",
-            "_tags": "",
-            "_index": np.arange(1, n + 1),
-        }
-    )
+    tail = {
+        "_id": np.arange(100001, 100001 + n),
+        "_uuid": [str(uuid.UUID(int=int(v))) for v in rng.integers(0, 2**63, n)],
+        "_submission_time": end.dt.strftime("%Y-%m-%dT%H:%M:%S"),
+        "_validation_status": "",
+        "_notes": "",
+        "_status": "submitted_via_web",
+        "_submitted_by": "",
+        "_tags": "",
+        "_index": np.arange(1, n + 1),
+    }
+    assert tuple(tail) == tuple(c for c in KOBO_METADATA if c != "__version__")  # one version only
+    out.update(tail)
     return pd.DataFrame(out)
 
 
@@ -182,7 +175,7 @@ def _odk(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentFie
     for field_ in fields:
         out[f"respondent-{field_.id}"] = _field_values(frame[field_.id], field_, None)
     for item in instrument.items:
-        out[f"{_group_of(instrument, item)}-{item.id}"] = _as_text(frame[item.id])
+        out[f"{item.dimension}-{item.id}"] = _as_text(frame[item.id])
     rng = np.random.default_rng(seed + 2)
     keys = [f"uuid:{uuid.UUID(int=int(v))}" for v in rng.integers(0, 2**63, n)]
     out["meta-instanceID"] = keys
@@ -245,17 +238,17 @@ def _wjx(frame: pd.DataFrame, instrument: Instrument, fields: list[RespondentFie
 # --------------------------------------------------------------------------
 
 
+def _code_text(value: Any) -> str:
+    """A code as the choice name the XLSForm export gives it ("1", "1 3"); "" for a blank."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _as_text(values: pd.Series) -> pd.Series:
-    """Codes as the choice names the XLSForm export gives them ("1", "1 3")."""
-
-    def show(value: Any) -> str:
-        if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-            return ""
-        if isinstance(value, (float, np.floating)) and float(value).is_integer():
-            return str(int(value))
-        return str(value)
-
-    return values.astype(object).map(show)
+    return pd.Series(map_distinct(values, _code_text), index=values.index)
 
 
 def _field_values(values: pd.Series, field_: RespondentField, lang: str | None) -> pd.Series:
@@ -280,7 +273,7 @@ def _labelled(
     table = _label_table(item, instrument, lang)
 
     def show(value: Any) -> Any:
-        text = _as_text(pd.Series([value])).iloc[0]
+        text = _code_text(value)
         if not text:
             return WJX_SKIPPED if wjx else ""
         codes = [int(float(part)) for part in text.split()]
@@ -288,9 +281,7 @@ def _labelled(
             return WJX_NOT_ASKED
         return joiner.join(table.get(code, str(code)) for code in codes)
 
-    positions, uniques = pd.factorize(values, use_na_sentinel=True)
-    shown = np.array([show(v) for v in uniques] + [show(None)], dtype=object)
-    return pd.Series(shown[positions])
+    return pd.Series(map_distinct(values, show))
 
 
 def _positions(values: pd.Series, item: Item, instrument: Instrument) -> pd.Series:

@@ -83,29 +83,9 @@ def sample_size(
     e = margin if margin is not None else relative_margin * p  # type: ignore[operator]
     if not 0 < e < 1:
         raise LiteracyError(f"The margin of error must be between 0 and 1 (a share), not {e}.")
-    _check_rate(response_rate)
-    if deff < 1e-9:
-        raise LiteracyError("The design effect must be positive.")
     z = float(stats.norm.ppf(0.5 + level / 2))
     n0 = z**2 * p * (1 - p) / e**2
-    n_deff = n0 * deff
-    n_fpc = n_deff / (1 + (n_deff - 1) / population) if population else n_deff
-    completes = math.ceil(n_fpc - 1e-9)
-    return SampleSize(
-        p,
-        e,
-        level,
-        z,
-        n0,
-        deff,
-        n_deff,
-        population,
-        n_fpc,
-        response_rate,
-        completes,
-        math.ceil(completes / response_rate - 1e-9),
-        "precision",
-    )
+    return _finish(p, e, level, z, n0, deff, population, response_rate, "precision")
 
 
 def power_sample_size(
@@ -127,29 +107,26 @@ def power_sample_size(
         raise LiteracyError("The expected rate equals the target: no sample size can show a difference of zero.")
     if not 0 < alpha < 0.5 or not 0.5 <= power < 1:
         raise LiteracyError("alpha must be between 0 and 0.5 and power between 0.5 and 1.")
-    _check_rate(response_rate)
     z_alpha = float(stats.norm.ppf(1 - alpha))
     z_beta = float(stats.norm.ppf(power))
     root = z_alpha * math.sqrt(target * (1 - target)) + z_beta * math.sqrt(expected * (1 - expected))
     n0 = root**2 / (expected - target) ** 2
+    return _finish(expected, abs(expected - target), 1 - alpha, z_alpha, n0, deff, population, response_rate, "power")
+
+
+def _finish(p: float, margin: float, level: float, z: float, n0: float, deff: float, population: float | None,
+            response_rate: float, method: str) -> SampleSize:  # fmt: skip
+    """The steps both sizes share: design effect, finite population
+    correction (Cochran 4.3) and response rate."""
+    _check_rate(response_rate)
+    if deff < 1e-9:
+        raise LiteracyError("The design effect must be positive.")
     n_deff = n0 * deff
     n_fpc = n_deff / (1 + (n_deff - 1) / population) if population else n_deff
     completes = math.ceil(n_fpc - 1e-9)
-    return SampleSize(
-        expected,
-        abs(expected - target),
-        1 - alpha,
-        z_alpha,
-        n0,
-        deff,
-        n_deff,
-        population,
-        n_fpc,
-        response_rate,
-        completes,
-        math.ceil(completes / response_rate - 1e-9),
-        "power",
-    )
+    issued = math.ceil(completes / response_rate - 1e-9)
+    return SampleSize(p, margin, level, z, n0, deff, n_deff, population, n_fpc, response_rate, completes, issued,
+                      method)  # fmt: skip
 
 
 def allocate(

@@ -36,8 +36,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
+from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, respondent_block
 
@@ -139,10 +139,7 @@ def read_mapping(path: str | Path) -> ColumnMapping:
     if not path.is_file():
         raise LiteracyError(f"Mapping file {path} does not exist; check the path.")
     if path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError:
-            raise LiteracyError(f"Mapping file {path} is not valid YAML; check its indentation and colons.") from None
+        raw = read_yaml(path, kind="mapping file") or {}
         if not isinstance(raw, dict) or not set(raw) <= {"columns", "values"}:
             raise LiteracyError(f"Mapping file {path} must hold `columns:` and/or `values:` sections.")
         columns = {str(k): str(v) for k, v in (raw.get("columns") or {}).items()}
@@ -403,9 +400,15 @@ def parse_duration(series: pd.Series) -> pd.Series:
     ``2分30秒`` or ``00:02:30``; unreadable cells become empty."""
     if pd.api.types.is_numeric_dtype(series.dtype):
         return series.astype(float)
+    return pd.Series(map_distinct(series, _seconds).astype(float), index=series.index)
+
+
+def map_distinct(series: pd.Series, function: Any) -> np.ndarray:
+    """``function`` applied once per distinct value (and once to a blank,
+    ``None``) and spread back to every row: exports have many rows but few
+    distinct answers."""
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
-    parsed = np.array([_seconds(v) for v in uniques] + [np.nan], dtype=float)
-    return pd.Series(parsed[positions], index=series.index)
+    return np.array([function(value) for value in uniques] + [function(None)], dtype=object)[positions]
 
 
 # --------------------------------------------------------------------------
@@ -604,27 +607,23 @@ def _translate(series: pd.Series, lookup: dict[str, Any], file_codes: dict[str, 
 def _translate_multiple(series: pd.Series, lookup: dict[str, Any], file_codes: dict[str, Any] | None) -> pd.Series:
     """A multi-select cell -> space-joined codes ("1 3"); cells with any
     unknown part stay as they were."""
-    positions, uniques = pd.factorize(series, use_na_sentinel=True)
-    mapped: list[Any] = []
     labels_longest_first = sorted((k for k in lookup if not k.lstrip("-").isdigit()), key=len, reverse=True)
-    for value in uniques:
+
+    def one(value: Any) -> Any:
         token = normalise_token(value)
         if token is None:
-            mapped.append(None)
-            continue
+            return None
         if file_codes and token in file_codes:
-            mapped.append(str(file_codes[token]))
-            continue
+            return str(file_codes[token])
         if token in lookup and not isinstance(lookup[token], int):  # a blank or not-asked marker
-            mapped.append(None if lookup[token] is None else str(lookup[token]))
-            continue
+            return None if lookup[token] is None else str(lookup[token])
         parts = [p for p in re.split(rf"[{WJX_MULTI_SEPARATOR}|,;，；]|\s+", str(value)) if p.strip()]
         codes = [lookup.get(normalise_token(p) or "") for p in parts]
         if any(c is None for c in codes):
             codes = _labels_in(token, labels_longest_first, lookup)
-        mapped.append(" ".join(str(c) for c in sorted(set(codes))) if codes else value)
-    values = np.array([*mapped, None], dtype=object)[positions]
-    return pd.Series(values, dtype=object)
+        return " ".join(str(c) for c in sorted(set(codes))) if codes else value
+
+    return pd.Series(map_distinct(series, one), dtype=object)
 
 
 def _labels_in(text: str, labels: list[str], lookup: dict[str, Any]) -> list[Any]:
@@ -690,6 +689,8 @@ def _is_hxl_row(sample: pd.DataFrame) -> bool:
 
 
 def _seconds(value: object) -> float:
+    if value is None:
+        return np.nan
     text = unicodedata.normalize("NFKC", str(value)).strip()
     if not text:
         return np.nan

@@ -52,12 +52,11 @@ def read(
     how (platform, column map). ``attrs["labels"]`` keeps the file's variable
     and value labels and declared missing codes.
     """
-    options = ReadOptions(file_format, encoding, sheet, platform, mapping)
     frame = read_file(path, kind=file_format, encoding=encoding, sheet=sheet)
     if questionnaire is None:
         return frame
     instrument = load_instrument(questionnaire)
-    adapter = plan_adapter(frame, instrument, platform=options.platform, mapping=options.column_mapping())
+    adapter = plan_adapter(frame, instrument, platform=platform, mapping=ReadOptions(mapping=mapping).column_mapping())
     return adapter.apply(frame)
 
 

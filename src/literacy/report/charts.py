@@ -8,7 +8,6 @@ installed, charts fall back to English labels and say so in a warning.
 from __future__ import annotations
 
 import io
-import math
 import warnings
 
 import matplotlib
@@ -179,7 +178,3 @@ def all_charts(data: ReportData, lang: str) -> dict[str, bytes]:
     if not data.disparities.empty and data.disparities["estimate"].notna().any():
         charts["chart_groups"] = groups_chart(data, lang)
     return charts
-
-
-def finite(value: object) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)

@@ -11,50 +11,50 @@ from literacy.instrument import Text
 from literacy.plans import Plan
 
 TEXT = {
-    "title": ("公民科学素质调查：目标差距评估", "Citizen science literacy survey: target-gap assessment"),
-    "headline": ("各地区结果", "Results by jurisdiction"),
-    "jurisdiction": ("地区", "Jurisdiction"),
-    "estimate": ("估计值", "Estimate"),
-    "ci": ("95% 置信区间", "95% CI"),
-    "target": ("目标", "Target"),
-    "gap": ("差距（百分点）", "Gap (points)"),
-    "status": ("是否达到目标", "Target met?"),
-    "progress": ("进度", "Progress"),
-    "evidence": ("依据", "Evidence"),
-    "reliability": ("可靠性", "Reliability"),
-    "reliable": ("可靠", "reliable"),
-    "path": ("路径要求值（线性 / 复合）", "Path value now (linear / compound)"),
-    "growth_needed": ("今后每年需增长", "Growth needed per year"),
-    "charts": ("图表", "Charts"),
-    "chart_targets": ("估计值、置信区间与目标", "Estimates with intervals against the targets"),
-    "chart_trajectory": ("从基线到目标的轨迹", "Trajectory from the baselines to the target"),
-    "chart_grades": ("等级分布", "Grade distribution"),
-    "chart_groups": ("群体差距（百分点）", "Group gaps (percentage points)"),
-    "groups": ("群体差距", "Group gaps"),
-    "comparison": ("比较（前者减后者，百分点）", "Comparison (first minus second, points)"),
-    "estimates": ("分组估计", "Estimates by group"),
-    "counted": ("其他量化目标", "Counted targets"),
-    "methods": ("方法说明", "Methods"),
-    "national": ("全国", "China"),
-    "survey": ("本次调查", "This survey"),
-    "baseline": ("公布值", "Published"),
-    "year": ("年份", "Year"),
-    "rate": ("具备科学素质的比例（%）", "Scientifically literate (%)"),
-    "grey_note": (
+    "title": Text("公民科学素质调查：目标差距评估", "Citizen science literacy survey: target-gap assessment"),
+    "headline": Text("各地区结果", "Results by jurisdiction"),
+    "jurisdiction": Text("地区", "Jurisdiction"),
+    "estimate": Text("估计值", "Estimate"),
+    "ci": Text("95% 置信区间", "95% CI"),
+    "target": Text("目标", "Target"),
+    "gap": Text("差距（百分点）", "Gap (points)"),
+    "status": Text("是否达到目标", "Target met?"),
+    "progress": Text("进度", "Progress"),
+    "evidence": Text("依据", "Evidence"),
+    "reliability": Text("可靠性", "Reliability"),
+    "reliable": Text("可靠", "reliable"),
+    "path": Text("路径要求值（线性 / 复合）", "Path value now (linear / compound)"),
+    "growth_needed": Text("今后每年需增长", "Growth needed per year"),
+    "charts": Text("图表", "Charts"),
+    "chart_targets": Text("估计值、置信区间与目标", "Estimates with intervals against the targets"),
+    "chart_trajectory": Text("从基线到目标的轨迹", "Trajectory from the baselines to the target"),
+    "chart_grades": Text("等级分布", "Grade distribution"),
+    "chart_groups": Text("群体差距（百分点）", "Group gaps (percentage points)"),
+    "groups": Text("群体差距", "Group gaps"),
+    "comparison": Text("比较（前者减后者，百分点）", "Comparison (first minus second, points)"),
+    "estimates": Text("分组估计", "Estimates by group"),
+    "counted": Text("其他量化目标", "Counted targets"),
+    "methods": Text("方法说明", "Methods"),
+    "national": Text("全国", "China"),
+    "survey": Text("本次调查", "This survey"),
+    "baseline": Text("公布值", "Published"),
+    "year": Text("年份", "Year"),
+    "rate": Text("具备科学素质的比例（%）", "Scientifically literate (%)"),
+    "grey_note": Text(
         "灰色行的估计不可靠，原因见“可靠性”列。",
         "Grey rows are unreliable; the reason is in the Reliability column.",
     ),
 }
 FLAG_TEXT = {
-    "low_n_eff": ("有效样本量过小", "effective sample size too small"),
-    "low_df": ("自由度过少", "too few degrees of freedom"),
-    "df_nonpositive": ("自由度不足", "no degrees of freedom"),
-    "wide_ci": ("置信区间过宽", "interval too wide"),
-    "wide_relative_ci": ("相对区间过宽", "interval too wide relative to the estimate"),
-    "no_data": ("无数据", "no data"),
-    "no_weight": ("无权重", "no weight"),
-    "zero_variance": ("方差为零", "zero variance"),
-    "boundary_one_sided_ci": ("估计为 0 或 100%，区间为单侧", "estimate at 0 or 100%: one-sided interval"),
+    "low_n_eff": Text("有效样本量过小", "effective sample size too small"),
+    "low_df": Text("自由度过少", "too few degrees of freedom"),
+    "df_nonpositive": Text("自由度不足", "no degrees of freedom"),
+    "wide_ci": Text("置信区间过宽", "interval too wide"),
+    "wide_relative_ci": Text("相对区间过宽", "interval too wide relative to the estimate"),
+    "no_data": Text("无数据", "no data"),
+    "no_weight": Text("无权重", "no weight"),
+    "zero_variance": Text("方差为零", "zero variance"),
+    "boundary_one_sided_ci": Text("估计为 0 或 100%，区间为单侧", "estimate at 0 or 100%: one-sided interval"),
 }
 
 
@@ -64,11 +64,9 @@ def value_text(variable: str, value: object, lang: str) -> str:
     from literacy.instrument import respondent_block
 
     if variable.startswith("group_"):
-        zh, en = KEY_GROUPS.get(variable[len("group_") :], (variable, variable))
+        group = KEY_GROUPS.get(variable[len("group_") :], Text(variable, variable))
         member = str(value) in ("1", "1.0", "True")
-        if member:
-            return zh if lang == "zh" else en
-        return "其他人" if lang == "zh" else "everyone else"
+        return group.get(lang) if member else Text("其他人", "everyone else").get(lang)
     for field_ in respondent_block():
         if field_.id == variable:
             for choice in field_.options:
@@ -82,8 +80,7 @@ def comparison_text(variable: str, first: object, second: object, lang: str) -> 
 
 
 def t(key: str, lang: str) -> str:
-    zh, en = TEXT[key]
-    return zh if lang == "zh" else en
+    return TEXT[key].get(lang)
 
 
 def flags_text(flags: object, lang: str) -> str:
@@ -94,8 +91,7 @@ def flags_text(flags: object, lang: str) -> str:
         flag = flag.strip()
         if not flag:
             continue
-        zh, en = FLAG_TEXT.get(flag, (flag, flag))
-        parts.append(zh if lang == "zh" else en)
+        parts.append(FLAG_TEXT[flag].get(lang) if flag in FLAG_TEXT else flag)
     return "; ".join(parts)
 
 

@@ -9,23 +9,23 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 
 from literacy.assessment import progress_label, status_label
+from literacy.instrument import Text
 from literacy.report.data import ReportData, flags_text
 
 SHEETS = {
-    "summary": ("目标差距", "Summary"),
-    "estimates": ("分组估计", "Estimates"),
-    "grades": ("等级分布", "Grades"),
-    "groups": ("群体差距", "Group gaps"),
-    "counted": ("量化目标", "Counted targets"),
-    "methods": ("方法", "Methods"),
+    "summary": Text("目标差距", "Summary"),
+    "estimates": Text("分组估计", "Estimates"),
+    "grades": Text("等级分布", "Grades"),
+    "groups": Text("群体差距", "Group gaps"),
+    "counted": Text("量化目标", "Counted targets"),
+    "methods": Text("方法", "Methods"),
 }
 _SHARE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper")
 _GREY = PatternFill("solid", fgColor="EEEEEE")
 
 
 def sheet_name(key: str, lang: str) -> str:
-    zh, en = SHEETS[key]
-    return zh if lang == "zh" else en
+    return SHEETS[key].get(lang)
 
 
 def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
