@@ -263,8 +263,9 @@ def test_tied_categories_with_different_targets_are_named_before_solving():
         "category": ["f", "m", "18-29", "30+", "low", "high"],
         "target": [500, 500, 300, 700, 500, 500],
     }))  # fmt: skip
+    tied = r"cannot all be met: the sample ties (?=.*age=18-29 \(target 300\))(?=.*edu=low \(target 500\))"
     for method in ("rake", "linear"):
-        with pytest.raises(LiteracyError, match=r"cannot all be met: the sample ties .*age=18-29.*edu=low"):
+        with pytest.raises(LiteracyError, match=tied):
             weight(data, margins, base_weight="w", method=method)
     consistent = margins_from_frame(margins.table.assign(target=[500, 500, 300, 700, 300, 700])[
         ["variable", "category", "target"]])  # fmt: skip

@@ -180,6 +180,9 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
 
     Columns are factorised once, so labels are compared per distinct value,
     never per respondent."""
+    # Margins are matched by their keys (by, variable, category), never by
+    # file position: a canonical order makes every method (raking's margin
+    # order included) independent of how the file's rows were sorted.
     table = margins.table.copy()
     n = len(data)
     if margins.by is None:
@@ -201,8 +204,9 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
         if abs(total - 1.0) <= 1e-6:
             table.loc[rows, "target"] *= base[group_rows.get(by_value, no_rows)].sum()
     _check_margin_totals(table)
+    table = table.sort_values(["by", "variable"], kind="stable").reset_index(drop=True)
     coded: dict[str, tuple[np.ndarray, list[str]]] = {}
-    row_index, col_index, columns, margin_ids = [], [], [], []
+    row_index, col_index, columns, margin_ids, targets = [], [], [], [], []
     for margin_id, ((by_value, variable), part) in enumerate(table.groupby(["by", "variable"], sort=False)):
         if variable not in coded:
             coded[variable] = _coded(data, variable.split("*"))
@@ -230,10 +234,18 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
                 )
         position = {category: k for k, category in enumerate(categories)}
         lookup = np.array([position.get(label, -1) for label in labels], dtype=np.int64)
+        weighted = np.bincount(lookup[row_codes], weights=base[in_group], minlength=len(categories))
+        for category, target, total in zip(categories, part["target"], weighted, strict=True):
+            if category in present and target > 0 and total <= 0:
+                raise LiteracyError(
+                    f"Every respondent with {variable}={category}{where} has base weight 0, but the population "
+                    f"has {target:g}; give them positive base weights or collapse the category (--collapse)."
+                )
         row_index.append(in_group)
         col_index.append(len(columns) + lookup[row_codes])
         columns.extend((by_value, variable, category) for category in categories)
         margin_ids.extend([margin_id] * len(categories))
+        targets.extend(part["target"].to_numpy(dtype=float))
     rows_all = np.concatenate(row_index)
     cols_all = np.concatenate(col_index)
     matrix = sparse.csr_matrix((np.ones(len(rows_all)), (rows_all, cols_all)), shape=(n, len(columns)))
@@ -241,7 +253,7 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
     frame = pd.DataFrame(columns, columns=["by", "variable", "category"])
     return CalibrationModel(
         matrix=matrix[:, keep].tocsr(),
-        targets=table["target"].to_numpy(dtype=float)[keep],
+        targets=np.asarray(targets, dtype=float)[keep],
         columns=frame.iloc[keep].reset_index(drop=True),
         margin_of_column=np.asarray(margin_ids)[keep],
     )
@@ -269,7 +281,7 @@ def check_consistent(model: CalibrationModel, by: str | None) -> None:
         if np.abs(residual).max() <= 1e-6 * max(np.abs(targets).max(), 1.0):
             continue
         involved = np.argsort(-np.abs(residual))[: min(4, len(residual))]
-        involved = [i for i in involved if abs(residual[i]) > 1e-6 * np.abs(targets).max()]
+        involved = sorted(i for i in involved if abs(residual[i]) > 1e-6 * np.abs(targets).max())
         names = [f"{model.columns['variable'].iloc[columns[i]]}={model.columns['category'].iloc[columns[i]]} "
                  f"(target {targets[i]:g})" for i in involved]  # fmt: skip
         where = f" in {by} {group}" if by else ""
@@ -676,6 +688,11 @@ def _coded(data: pd.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, list[s
 
 def _base_weights(data: pd.DataFrame, column: str) -> np.ndarray:
     values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
-    if np.isnan(values).any() or (values < 0).any():
-        raise LiteracyError(f"The base weight column {column!r} must hold a non-negative number in every row.")
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise LiteracyError(
+            f"The base weight column {column!r} must hold a finite, non-negative number in every row; "
+            f"{int(bad.sum())} row(s) do not (the first, row {first + 1}, has {data[column].iloc[first]!r})."
+        )
     return values
