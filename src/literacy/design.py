@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from literacy.errors import LiteracyError
+from literacy.io.missing import blank_declared_missing
 
 LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
 REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap")
@@ -76,7 +77,10 @@ class Design:
     fpc_factor: np.ndarray = field(init=False, repr=False)  # 1 - sampling fraction, per stratum
 
     def __post_init__(self) -> None:
-        data = self.data
+        # Declared missing codes (SPSS user-missing, Stata/SAS special
+        # missing) are missing in every column a design analyses.
+        data, _ = blank_declared_missing(self.data)
+        object.__setattr__(self, "data", data)
         for role, column in (("weight", self.weight), ("strata", self.strata), ("psu", self.psu), ("fpc", self.fpc)):
             if column is not None and column not in data.columns:
                 raise LiteracyError(
@@ -116,6 +120,11 @@ class Design:
             set_(self, "calibration", calibration_for(data, record) if calibrated else None)
 
     # ------------------------------------------------------------------ helpers
+    @property
+    def declared_missing(self) -> dict[str, int]:
+        """Rows per column whose declared missing code was blanked."""
+        return dict(self.data.attrs.get("declared_missing_blanked", {}))
+
     @property
     def n_strata(self) -> int:
         return len(self.stratum_labels)

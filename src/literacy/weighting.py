@@ -37,6 +37,7 @@ from scipy import sparse
 from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError
 from literacy.io import read
+from literacy.io.missing import blank_declared_missing
 
 METHODS = ("poststratify", "rake", "linear", "raking-bounded")
 CELL_SEPARATOR = " | "  # joins the categories of a joint (post-stratification) cell
@@ -332,10 +333,14 @@ def weight(
         raise LiteracyError(f"The base weight column {base_weight!r} is not in the data.")
     if out_weight in data.columns and out_weight != base_weight:
         raise LiteracyError(f"The data already have a column {out_weight!r}; choose another --out-weight.")
-    base = _base_weights(data, base_weight)
-    working = data
+    # Declared missing codes (SPSS user-missing, Stata/SAS special) are missing
+    # in the base weight and every margins variable, never a category.
+    analysed = [base_weight, *([margins.by] if margins.by else [])]
+    analysed += [name for variable in margins.variables for name in variable.split("*")]
+    working, _ = blank_declared_missing(data, analysed)
+    base = _base_weights(working, base_weight)
     if collapse:
-        working, margins = apply_collapse(data, margins, collapse)
+        working, margins = apply_collapse(working, margins, collapse)
     model = build_model(working, margins, base)
     check_consistent(model, margins.by)
     if method == "poststratify" and len(set(zip(model.columns["variable"], strict=True))) > 1:

@@ -9,6 +9,7 @@ minus one, as R's ``degf.svyrep.design``.
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +36,7 @@ def make_replicates(
     method = method.lower()
     if method not in REPLICATE_METHODS:
         raise LiteracyError(f"Replicate method {method!r} is unknown; use one of {', '.join(REPLICATE_METHODS)}.")
+    _check_memory(design, method, _replicate_count(design, method, replicates))
     if method == "jk1":
         factors, scale, rscales = _jk1(design)
     elif method == "jkn":
@@ -123,6 +125,38 @@ def supplied_replicates(
         method=f"supplied-{type}", scale=float(scale), rscales=rscales, df=int(df), mse=mse,
         columns=tuple(columns), matrix=matrix, fay_rho=fay_rho,
     )  # fmt: skip
+
+
+def _replicate_count(design: Design, method: str, bootstrap: int) -> int:
+    """How many replicates a method makes for this design (before making them)."""
+    if method in ("jk1", "jkn"):
+        return design.n_psus
+    if method in ("brr", "fay"):
+        return 1 << int(np.ceil(np.log2(design.n_strata + 1)))
+    return bootstrap
+
+
+def _memory_limit() -> float:
+    """Bytes replicate weights may take: half the machine's physical memory."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume 8 GiB
+        return 4 * 2**30
+
+
+def _check_memory(design: Design, method: str, count: int) -> None:
+    """Refuse in one sentence before numpy fails with a MemoryError: the PSU
+    multipliers take 8 bytes per PSU and replicate, and a calibrated design
+    keeps its recalibrated weights row by row."""
+    per_replicate = design.n_psus + (len(design.data) if design.calibration is not None else 0)
+    needed = 8.0 * count * per_replicate * 2  # the weights and one working copy
+    limit = _memory_limit()
+    if needed > limit:
+        advice = "ask for fewer replicates" if method == "bootstrap" else "use jkn, bootstrap or Taylor linearisation"
+        raise LiteracyError(
+            f"{count:,} {method} replicates of this design ({design.n_psus:,} PSUs) need about "
+            f"{needed / 2**30:,.1f} GiB of memory, more than the {limit / 2**30:,.1f} GiB available; {advice}."
+        )
 
 
 def replicate_weights(design: Design, r: int) -> np.ndarray:
