@@ -58,7 +58,10 @@ def test_national_series_and_breakdowns():
     reference = national_reference()
     years = [r.year for r in reference.series]
     assert years[0] == 1996 and years[-1] == 2024 and years == sorted(years)
-    assert all(r.source.startswith("http") for r in reference.series)
+    # Every figure names its publication (outlet, title, date; a URL only on the publisher's domain).
+    assert all(len(r.source) > 20 and r.year is not None for r in reference.series)
+    mirrors = ("kmdx120", "gordon-maytravelgetaways", "fx361", "soolun", "dbsqp", "blog.sina", "hamasdt", "nsh-em")
+    assert not any(host in r.source for r in reference.series for host in mirrors)
     assert reference.breakdowns["education"]["university"] == 43.99
     assert reference.breakdowns["age_band"]["60-69"] == 4.45
 
