@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint install browser clean
+.PHONY: demo test lint install browser fonts schemas clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -14,24 +14,37 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet ".[test]"
 
-# The report test opens the HTML in Debian's chromium (and the charts want
-# fonts-noto-cjk for Chinese labels). Install them when missing and allowed
-# (root with apt-get); otherwise that one test is skipped and says why.
-browser:
-	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-		{ apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || \
-		  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1; }; }; } || \
-		echo "chromium is not installed and cannot be: the browser test will be skipped"
+# Install Debian packages when missing and allowed (root with apt-get; apt-get
+# update only when the first try fails); $(1) a test that they are there,
+# $(2) the packages, $(3) what happens without them.
+apt_install = $(1) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	{ apt-get install -y -q $(2) >/dev/null 2>&1 || \
+	  { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q $(2) >/dev/null 2>&1; }; }; } || \
+	echo "$(2) is not installed and cannot be: $(3)"
 
-test: install browser
+# The report test opens the HTML in Debian's chromium; otherwise that one test
+# is skipped and says why.
+browser:
+	@$(call apt_install,command -v chromium >/dev/null 2>&1,chromium,the browser test will be skipped)
+
+# The charts' Chinese labels want a CJK font (the report finds it by its file).
+fonts:
+	@$(call apt_install,[ -n "$$(fc-list :lang=zh file 2>/dev/null)" ],fonts-noto-cjk,the charts will have English labels)
+
+test: install browser fonts
 	$(BIN)/python -m ruff check src tests benchmarks cli.py
 	$(BIN)/python -m pytest -q
 
-demo: install
+demo: install fonts
 	$(BIN)/literacy demo --out $(DEMO_OUT) --force
 
 lint: install
 	$(BIN)/python -m ruff check src tests benchmarks cli.py
+
+# The JSON Schemas of instruments, plans and run configurations, regenerated
+# from their one definition (src/literacy/schemas.py) into the source tree.
+schemas: install
+	PYTHONPATH=src $(BIN)/python -c "from literacy.schemas import write_schemas; write_schemas('src/literacy/reference/schemas')"
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info $(DEMO_OUT)

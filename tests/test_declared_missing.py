@@ -107,3 +107,14 @@ def test_nothing_declared_returns_the_frame_itself():
     frame = pd.DataFrame({"y": [1, 9]})
     same, counts = blank_declared_missing(frame)
     assert same is frame and counts == {}
+
+
+@pytest.mark.parametrize("name", ["special_missing.dta", "special_missing.sas7bdat", "special_missing.xpt"])
+def test_stata_and_sas_special_missing_written_by_r_haven(name):
+    """R haven's Stata (.a, .b), SAS (.A, .B) and SAS transport files: the
+    special values stay out and the 0/1 outcome is a proportion."""
+    data = read(REFERENCE / "haven" / name)
+    ours = estimate(Design(data), "y", "g")
+    assert ours.attrs["estimate"]["statistic"] == "proportion"
+    np.testing.assert_allclose(ours["estimate"], [2 / 3, 1 / 3])
+    np.testing.assert_array_equal(ours["n"], [3, 3])

@@ -24,7 +24,7 @@ def run(*args: str):
 
 def test_csv_output_has_domain_columns_then_the_fixed_columns(tmp_path):
     out = tmp_path / "estimates.csv"
-    result = run("--by", "race", "--by", "race,RIAGENDR", "-o", str(out))
+    result = run("--by", "race", "--by", "race,RIAGENDR", "--missing-outcome", "subset", "-o", str(out))
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, encoding="utf-8-sig")
     assert list(table.columns[:2]) == ["race", "RIAGENDR"]
@@ -93,3 +93,18 @@ def test_reliability_thresholds_from_the_command_line():
     strict = pd.read_csv(pd.io.common.StringIO(run("--by", "race", "--min-n-eff", "1000").stdout))
     assert loose["flags"].isna().sum() == 4  # no flag on any race
     assert strict["flags"].fillna("").str.contains("low_n_eff").tolist() == [False, False, True, True]
+
+
+def test_a_non_binary_outcome_is_a_mean_or_distribution_only_when_asked():
+    def race(*args: str):
+        return CliRunner().invoke(main, ["estimate", str(NHANES), "--outcome", "race", *DESIGN, *args])
+
+    refused = race()
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert "Error: The outcome 'race' is not 0/1 (it holds 1, 2, 3, 4), so pass --statistic mean" in refused.stderr
+    assert "Traceback" not in refused.output
+    mean = race("--statistic", "mean")
+    assert mean.exit_code == 0 and "Estimated race (mean)" in mean.stderr
+    assert 1 < pd.read_csv(pd.io.common.StringIO(mean.stdout)).loc[0, "estimate"] < 4
+    shares = pd.read_csv(pd.io.common.StringIO(race("--statistic", "distribution").stdout))
+    assert shares["level"].tolist() == [1, 2, 3, 4] and shares["estimate"].sum() == pytest.approx(1)

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from literacy import Design, LiteracyError, Reliability, estimate
+from literacy import Design, LiteracyError, Reliability, contrast, estimate
 from literacy.estimation import FIXED_COLUMNS
 
 
@@ -310,7 +310,7 @@ def test_the_grade_distribution_of_a_scored_file():
 
     raw = read(REPO / "sample_data" / "responses-spss.sav", "cast-2024")
     scored = score(validate(raw, "cast-2024").clean, "cast-2024")
-    result = estimate(Design(scored), "grade", "city")
+    result = estimate(Design(scored), "grade", "city", labels="codes")
     assert set(result.columns[:2]) == {"city", "level"}
     assert result["level"].unique().tolist() == ["low", "basic", "literate", "advanced"]
     assert np.allclose(result.groupby("city")["estimate"].sum(), 1.0)
@@ -335,3 +335,25 @@ def test_chunking_over_domains_gives_the_same_answer(monkeypatch, replicates):
     monkeypatch.setattr(variance, "_MAX_CELLS", 70)  # 2 domains of 30 PSUs per chunk
     chunked = estimate(design, "y", "d")
     pd.testing.assert_frame_equal(whole, chunked, check_exact=False, rtol=1e-12)
+
+
+def test_auto_takes_0_1_and_booleans_as_proportions_and_refuses_other_numbers():
+    data = pd.DataFrame({"y": [0, 1, 2, 1, 0, 2, 3, 4, 5, 6, 1, 0], "flag": [True, False] * 6})
+    refusal = r"'y' is not 0/1 \(it holds 0, 1, 2, 3, 4, \.\.\.\), so pass --statistic mean"
+    with pytest.raises(LiteracyError, match=refusal):
+        estimate(Design(data), "y")
+    with pytest.raises(LiteracyError, match="--statistic distribution"):
+        contrast(Design(data), "y", {"flag": True}, {"flag": False})
+    mean = estimate(Design(data), "y", statistic="mean")
+    assert mean.attrs["estimate"]["statistic"] == "mean"
+    assert mean.loc[0, "estimate"] == pytest.approx(data["y"].mean())
+    shares = estimate(Design(data), "y", statistic="distribution")
+    assert shares["level"].tolist() == [0, 1, 2, 3, 4, 5, 6]
+    assert contrast(Design(data), "y", {"flag": True}, {"flag": False}, statistic="mean").loc[0, "estimate"] == (
+        pytest.approx(data.y[data.flag].mean() - data.y[~data.flag].mean())
+    )
+    share = estimate(Design(data), "flag")
+    assert share.attrs["estimate"]["statistic"] == "proportion" and share.loc[0, "estimate"] == pytest.approx(0.5)
+    halves = data.assign(half=[2.5, 1.0] * 6)
+    with pytest.raises(LiteracyError, match=r"holds 1, 2\.5\)"):
+        estimate(Design(halves), "half")

@@ -129,3 +129,83 @@ def test_questionnaire_export_command(tmp_path):
     convert(str(out))
     again = runner.invoke(main, ["questionnaire", "export", "nsf-knowledge", "--format", "xlsform", "-o", str(out)])
     assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+# A 64-byte place name (21 Chinese characters of 3 bytes, plus one) and a
+# multiple-choice answer with every option: the longest values the SPSS
+# template must hold.
+LONG_PLACE = "内蒙古自治区鄂尔多斯市伊金霍洛旗乌兰木伦镇1"
+
+
+def test_sav_template_variables_are_wide_enough(tmp_path):
+    cast = load_instrument("cast-2024")
+    template = tmp_path / "template.sav"
+    export_form(cast, template, "sav-template", lang="zh")
+    empty, meta = pyreadstat.read_sav(str(template), user_missing=True)
+    assert len(empty) == 0
+    types, widths = meta.original_variable_types, meta.variable_storage_width
+    assert len(LONG_PLACE.encode("utf-8")) == 64
+    for name in ("respondent_id", "city", "district", "community"):
+        assert (
+            meta.readstat_variable_types[name] == "string" and widths[name] >= 64 and types[name] == f"A{widths[name]}"
+        )
+    assert types["age"] == "F3.0" and meta.readstat_variable_types["age"] == "double"
+    assert types["sex"] == "F1.0" and types["k01"] == "F1.0"
+    for item in cast.items:
+        if item.type == "multiple_choice":
+            every = " ".join(str(c) for c in item.option_codes)
+            assert meta.readstat_variable_types[item.id] == "string" and widths[item.id] >= len(every)
+            assert sorted(r["lo"] for r in meta.missing_ranges[item.id]) == ["7", "8", "9"]
+        else:
+            assert meta.readstat_variable_types[item.id] == "double"
+
+
+def _pspp() -> str:
+    import shutil
+
+    path = shutil.which("pspp")
+    if path is None:
+        pytest.skip("pspp is not installed (Debian: apt-get install pspp)")
+    return path
+
+
+def test_sav_template_holds_the_longest_values_when_keyed_in_pspp(tmp_path):
+    """Key one interview into the template with PSPP (which truncates a value
+    to its variable's width) and read it back intact."""
+    import subprocess
+
+    pspp = _pspp()
+    cast = load_instrument("cast-2024")
+    template = tmp_path / "template.sav"
+    export_form(cast, template, "sav-template", lang="zh")
+    multiple = [item for item in cast.items if item.type == "multiple_choice"]
+    answers = {item.id: " ".join(str(c) for c in item.option_codes) for item in multiple}
+    keyed = tmp_path / "keyed.sav"
+    syntax = tmp_path / "key.sps"
+    computes = "\n".join(f"COMPUTE {name} = '{value}'." for name, value in answers.items())
+    syntax.write_text(
+        f"""GET FILE='{template}'.
+DISPLAY DICTIONARY /VARIABLES=respondent_id city age {" ".join(answers)}.
+DATA LIST LIST /entry_row (F1.0).
+BEGIN DATA
+1
+END DATA.
+ADD FILES /FILE='{template}' /FILE=*.
+COMPUTE city = '{LONG_PLACE}'.
+COMPUTE respondent_id = '{"9" * 64}'.
+COMPUTE age = 69.
+{computes}
+SAVE OUTFILE='{keyed}' /DROP=entry_row.
+""",
+        encoding="utf-8",
+    )
+    shown = subprocess.run([pspp, "-O", "format=txt", str(syntax)], capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    dictionary = re.sub(r"\s+", " ", shown.stdout)
+    assert re.search(r"\|city *\| *2\|.*?\|A64 *\|A64 *\|", shown.stdout), shown.stdout
+    assert re.search(r"\|age *\| *6\|.*?\|F3\.0 *\|F3\.0 *\|", shown.stdout), dictionary
+    data, _ = pyreadstat.read_sav(str(keyed), user_missing=True)
+    assert data.loc[0, "city"] == LONG_PLACE and data.loc[0, "respondent_id"] == "9" * 64
+    assert data.loc[0, "age"] == 69
+    for name, value in answers.items():
+        assert data.loc[0, name] == value

@@ -3,7 +3,10 @@ and a simulation study of the whole chain against the known truth."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -106,3 +109,25 @@ def test_weighted_estimates_recover_the_truth_and_intervals_cover_it():
     assert unweighted_bias < -5 * unweighted_se, unweighted_bias
     # 160 intervals: the standard error of a 95% coverage is 1.7 points.
     assert 0.90 <= coverage <= 0.99, coverage
+
+
+def test_a_sample_the_population_cannot_give_is_said_and_recorded(tmp_path):
+    args = ["simulate", "--city", "wuhai", "--persons", "1000", "--interviews", "2000", "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    settings = json.loads((tmp_path / "simulation.json").read_text(encoding="utf-8"))
+    sampled = settings["sampled_per_city"]["wuhai"]
+    assert settings["interviews_requested_per_city"] == 2000 and 0 < sampled < 2000
+    delivered = pd.read_csv(tmp_path / "responses-csv.csv")
+    assert settings["delivered_per_city"] == {"wuhai": len(delivered)}
+    notes = [line for line in result.stderr.splitlines() if line.startswith("Sampled fewer persons than asked")]
+    assert len(notes) == 1 and f"wuhai {sampled:,} of 2,000" in notes[0] and "--persons of about" in notes[0]
+    assert settings["shortfall"] == notes[0]
+
+
+def test_a_sample_the_population_can_give_has_no_shortfall():
+    simulation = simulate(CAST, {"wuhai": None}, interviews=400, persons=8000, seed=2)
+    settings = simulation.settings
+    assert settings["shortfall"] is None
+    assert settings["sampled_per_city"] == {"wuhai": len(simulation.sample)}
+    assert abs(len(simulation.sample) - 400) <= 5 * 10  # whole communities of 20 in 5 districts

@@ -37,6 +37,7 @@ from scipy import stats
 
 from literacy.errors import LiteracyError
 from literacy.instrument import Text
+from literacy.labels import domain_columns
 from literacy.plans import CountedTarget, Plan, load_plan
 
 STATUSES = {
@@ -346,8 +347,7 @@ def _require_estimate_columns(estimates: pd.DataFrame) -> None:
 
 
 def _jurisdiction_row(estimates: pd.DataFrame, plan: Plan, domain: str, *, single: bool) -> pd.Series | None:
-    # The fixed columns of an estimates table follow its domain columns.
-    by = list(estimates.columns[: estimates.columns.get_loc("estimate")])
+    by = domain_columns(estimates)
     others = [c for c in by if c != domain]
     overall_of_domain = estimates[others].isna().all(axis=1) if others else pd.Series(True, index=estimates.index)
     if domain in estimates:

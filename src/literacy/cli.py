@@ -7,6 +7,8 @@ Data go to stdout or ``-o``; messages go to stderr. Exit codes: 0 success,
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +24,12 @@ from literacy.collect.samplesize import ALLOCATIONS, allocate, design_effect, po
 from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
 from literacy.errors import LiteracyError
 from literacy.estimation import CI_METHODS, Reliability, estimate
-from literacy.estimation.estimate import STATISTICS
+from literacy.estimation.estimate import MISSING_OUTCOME, STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
 from literacy.io import OUTPUT_FORMATS, PLATFORMS, ReadOptions, read, write_frame, write_json, write_table
 from literacy.io.files import DEFAULT_CHUNK_ROWS, FILE_FORMATS
+from literacy.io.tables import os_error_message
+from literacy.labels import LABEL_MODES
 from literacy.pipeline import demo, run
 from literacy.plans import list_plans, load_plan
 from literacy.report import REPORT_FORMATS, ReportData, report
@@ -68,14 +72,80 @@ def _read_options(command: Any) -> Any:
     return command
 
 
+class Terminated(BaseException):
+    """Raised by the SIGTERM handler. A BaseException, as KeyboardInterrupt
+    is, so that ``except Exception`` does not swallow it while it unwinds
+    through the ``with``/``finally`` blocks that remove temporary files."""
+
+
+_SIGNAL_EXIT = {"SIGINT": 130, "SIGTERM": 143}
+
+
 class _Group(click.Group):
-    """Turns a LiteracyError anywhere below into ``Error: message`` and exit 1."""
+    """The one place errors become messages: a LiteracyError, a disk or
+    permission problem or running out of memory is ``Error: sentence`` and
+    exit 1 (no traceback); SIGINT and SIGTERM stop with one sentence and exit
+    130 / 143 after the cleanups have run, in every command."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        with _stop_on_signals():
+            try:
+                return super().invoke(ctx)
+            except LiteracyError as error:
+                raise click.ClickException(str(error)) from None
+            except OSError as error:
+                raise click.ClickException(os_error_message(error)) from None
+            except MemoryError:
+                raise click.ClickException(_memory_message()) from None
+            except (KeyboardInterrupt, Terminated) as error:
+                name = "SIGTERM" if isinstance(error, Terminated) else "SIGINT"
+                marker = getattr(error, "literacy_marker", None)
+                said = f" and {marker} says what happened" if marker else ""
+                click.echo(f"Stopped by {name}; unfinished files were removed{said}.", err=True)
+                ctx.exit(_SIGNAL_EXIT[name])
+
+
+class _stop_on_signals:
+    """SIGTERM raises :class:`Terminated` (Python's default would end the
+    process without running any cleanup) and SIGINT KeyboardInterrupt; a
+    second signal while the first unwinds is ignored so the cleanups finish.
+    The previous handlers come back afterwards (tests invoke the CLI in-process)."""
+
+    def __enter__(self) -> None:
+        self.previous: dict[int, Any] = {}
+        self.stopping = False
         try:
-            return super().invoke(ctx)
-        except LiteracyError as error:
-            raise click.ClickException(str(error)) from None
+            for number in (signal.SIGINT, signal.SIGTERM):
+                self.previous[number] = signal.signal(number, self._handle)
+        except ValueError:  # not the main thread: leave signals alone
+            pass
+
+    def _handle(self, number: int, frame: Any) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        if number == signal.SIGTERM:
+            raise Terminated("Stopped by SIGTERM.")
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: Any) -> None:
+        for number, handler in self.previous.items():
+            signal.signal(number, handler)
+
+
+def _memory_message() -> str:
+    import resource  # Unix only, needed only here
+
+    limit, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if limit != resource.RLIM_INFINITY:
+        where = f"the process's memory limit ({limit / 2**30:.1f} GiB, ulimit -v)"
+    else:
+        try:
+            total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+            where = f"this machine's memory ({total / 2**30:.1f} GiB)"
+        except (ValueError, OSError):
+            where = "the available memory"
+    return f"The data do not fit in {where}; use a smaller --chunk-rows, split the input or use a larger machine."
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -356,7 +426,13 @@ def allocate_command(units_path: str, total: int, method: str, size: str, rate: 
     metavar="CODE[=RATE]",
     help="A city to simulate, with its true rate as a share (default: from its plan), e.g. wuhai=0.105.",
 )
-@click.option("--interviews", type=click.IntRange(40), default=1000, show_default=True, help="Sampled per city.")
+@click.option(
+    "--interviews",
+    type=click.IntRange(40),
+    default=1000,
+    show_default=True,
+    help="Persons sampled per city (before nonresponse); fewer, with a note, when the population cannot give them.",
+)
 @click.option(
     "--persons",
     type=click.IntRange(1000),
@@ -401,6 +477,8 @@ def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, 
                           defect_rate=defect_rate, seed=seed)  # fmt: skip
         if progress:
             progress(1.0)
+    if result.settings["shortfall"]:
+        click.echo(result.settings["shortfall"], err=True)
     written = write_simulation(result, folder, layouts=list(layouts), lang=lang, force=force)
     truths = result.truth[(result.truth["group"] == "all") & (result.truth["city"] != "all")]
     summary = ", ".join(f"{row.city} {row.rate:.1%}" for row in truths.itertuples())
@@ -524,12 +602,17 @@ def _say_done(result: Any) -> None:
                f"{counts.get('rejected_rows')} rejected; {counts.get('scored_rows')} scored.", err=True)  # fmt: skip
     for row in result.assessment.itertuples():
         click.echo(f"{row.name}: {row.evidence}", err=True)
-    click.echo(f"Report: {result.folder / 'report.html'}")
+    reports = [result.folder / f"report.{kind}" for kind in ("html", "xlsx", "md", "json")]
+    shown = next((path for path in reports if path.name in result.outputs), None)
+    if shown is not None:
+        click.echo(f"Report: {shown}")
 
 
 @main.command("estimate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
-@click.option("--outcome", required=True, help="Column to estimate: 0/1 (a rate), a score (a mean) or categories.")
+@click.option(
+    "--outcome", required=True, help="Column to estimate: 0/1 (a rate), categories, or a score with --statistic mean."
+)
 @click.option(
     "--by", "by", multiple=True, help="Domain columns, comma-separated to cross them; repeat for more tables."
 )
@@ -537,7 +620,13 @@ def _say_done(result: Any) -> None:
 @click.option("--strata", help="Stratum column.")
 @click.option("--psu", help="PSU (cluster) column, nested within strata.")
 @click.option("--fpc", help="Column with the population number of PSUs per stratum, or the sampling fraction.")
-@click.option("--statistic", type=click.Choice(STATISTICS), default="auto", show_default=True)
+@click.option(
+    "--statistic",
+    type=click.Choice(STATISTICS),
+    default="auto",
+    show_default=True,
+    help="auto: a rate for 0/1, a distribution for categories; other numbers need mean or distribution.",
+)
 @click.option(
     "--ci",
     "ci_method",
@@ -547,6 +636,22 @@ def _say_done(result: Any) -> None:
     help="Interval method for proportions (R svyciprop: logit, mean, beta).",
 )
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95, show_default=True)
+@click.option(
+    "--missing-outcome",
+    type=click.Choice(MISSING_OUTCOME),
+    default="na.rm",
+    show_default=True,
+    help="Rows with no outcome stay in each domain's design (R na.rm=TRUE) or are dropped first (R subset).",
+)
+@click.option(
+    "--labels",
+    "label_mode",
+    type=click.Choice(LABEL_MODES),
+    default="both",
+    show_default=True,
+    help="Domain codes, their value labels (file's or the instrument's), or both (a <column>_label beside each).",
+)
+@LANG
 @click.option(
     "--lonely-psu",
     type=click.Choice(LONELY_PSU_RULES),
@@ -585,7 +690,9 @@ def _say_done(result: Any) -> None:
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def estimate_command(
     input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, strata: str | None, psu: str | None,
-    fpc: str | None, statistic: str, ci_method: str, level: float, lonely_psu: str, replicates: str | None,
+    fpc: str | None, statistic: str, ci_method: str, level: float, missing_outcome: str, label_mode: str, lang: str,
+    lonely_psu: str,
+    replicates: str | None,
     replicate_count: int, seed: int | None, fay_rho: float, replicate_weights: str | None, replicate_type: str,
     replicate_scale: float | None, mse: bool, min_n_eff: float, min_df: float, max_ci_width: float,
     max_relative_ci_width: float, output_format: str | None, output: str, force: bool,
@@ -603,8 +710,20 @@ def estimate_command(
                                                fay_rho=fay_rho, mse=mse)  # fmt: skip
     specs = [[c.strip() for c in spec.split(",") if c.strip()] for spec in by] or None
     reliability = Reliability(min_n_eff, min_df, max_ci_width, max_relative_ci_width)
-    result = estimate(design, outcome, specs, statistic=statistic, ci=ci_method, level=level, reliability=reliability)
+    result = estimate(design, outcome, specs, statistic=statistic, ci=ci_method, level=level,
+                      reliability=reliability, missing_outcome=missing_outcome, labels=label_mode,
+                      lang=lang)  # fmt: skip
     write_frame(result, output, output_format, force=force)
+    settings = result.attrs["estimate"]
+    if settings["outcome_missing_rows"]:
+        declared = design.declared_missing.get(outcome, 0)
+        kept = "kept in each domain's design (R na.rm = TRUE)" if missing_outcome == "na.rm" else "dropped first"
+        click.echo(
+            f"{settings['outcome_missing_rows']} row(s) have no {outcome}"
+            + (f" ({declared} of them a declared missing code)" if declared else "")
+            + f"; they are left out of the estimates and {kept}.",
+            err=True,
+        )
     flagged = int((result["flags"] != "").sum())
     variance = result.attrs["estimate"]["variance"]["method"]
     click.echo(

@@ -11,13 +11,14 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from literacy.datafiles import locate, read_yaml
 from literacy.errors import LiteracyError
+from literacy.schemas import InstrumentFile, ItemType, Rule, structure_problems
 
-ITEM_TYPES = ("true_false", "single_choice", "multiple_choice", "coded_open")
-RULES = ("all_dimensions_pass", "total_score_cut", "weighted_grades")
+ITEM_TYPES: tuple[str, ...] = get_args(ItemType)
+RULES: tuple[str, ...] = get_args(Rule)
 MISSING_KINDS = ("dont_know", "refused", "not_asked")
 LANGS = ("zh", "en")
 _ID_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
@@ -219,6 +220,10 @@ class _Problems:
     def add(self, where: str, sentence: str) -> None:
         self.lines.append(f"{self.source}: {where}: {sentence}")
 
+    def add_sentence(self, sentence: str) -> None:
+        """A sentence that names its own place (``items[2].optons is not a known key; ...``)."""
+        self.lines.append(f"{self.source}: {sentence}")
+
     def raise_if_any(self) -> None:
         if self.lines:
             count = len(self.lines)
@@ -234,6 +239,14 @@ def parse_instrument(raw: Any, *, source: str = "<instrument>", path: Path | Non
     problems = _Problems(source)
     if not isinstance(raw, Mapping):
         problems.add("file", "the top level must be a mapping with id, title, dimensions, items and standard.")
+        problems.raise_if_any()
+    # Keys and shapes first (schemas.InstrumentFile): an unknown key is listed
+    # with the problems below; a wrong shape stops here, as the checks below
+    # would only repeat it.
+    structural = structure_problems(InstrumentFile, raw, parser_checks_values=True)
+    for problem in structural:
+        problems.add_sentence(problem.sentence)
+    if any(not problem.unknown_key for problem in structural):
         problems.raise_if_any()
     instrument_id = _identifier(raw.get("id"), "questionnaire", "id", problems)
     version = str(raw.get("version", "")).strip()
@@ -327,9 +340,6 @@ def _missing_codes(raw: Any, problems: _Problems) -> MissingCodes:
     if not isinstance(raw, Mapping):
         problems.add("missing_codes", "must be a mapping such as {dont_know: 8, refused: 9, not_asked: 7}.")
         return MissingCodes()
-    unknown = sorted(set(raw) - set(MISSING_KINDS))
-    if unknown:
-        problems.add("missing_codes", f"unknown kind {', '.join(map(str, unknown))}; use {', '.join(MISSING_KINDS)}.")
     codes = {kind: _code(raw[kind], "missing_codes", kind, problems) for kind in MISSING_KINDS if kind in raw}
     present = [c for c in codes.values() if c is not None]
     if len(present) != len(set(present)):

@@ -44,6 +44,8 @@ from literacy.instrument import load_instrument
 from literacy.io import read, write_json, write_table
 from literacy.plans import load_plan
 from literacy.report import ReportData, report
+from literacy.runfolder import LOCK_NAME, MANIFEST_NAME, MARKER_NAME, RunFolder, refuse_outputs_over_inputs
+from literacy.schemas import check_run_config
 from literacy.scoring import score
 from literacy.validate import Rules, validate
 from literacy.weighting import margins_from_frame, weight
@@ -59,20 +61,6 @@ DEFAULT_DISPARITIES = {
     "group_elderly": [1, 0],
     "group_cadre_civil_servant": [1, 0],
 }
-_KNOWN_KEYS = {
-    "instrument",
-    "inputs",
-    "validation",
-    "margins",
-    "weighting",
-    "design",
-    "estimate",
-    "assessment",
-    "disparities",
-    "actuals",
-    "report",
-    "output",
-}
 _DEPENDENCIES = ("pandas", "numpy", "scipy", "pyreadstat", "pyarrow", "matplotlib", "openpyxl", "python-calamine")
 
 
@@ -85,43 +73,144 @@ class RunResult:
 
 
 def load_config(path: str | Path) -> dict[str, Any]:
+    """Read a run configuration and check it as a whole against its typed
+    definition (:mod:`literacy.schemas`): a misspelt key at any depth is
+    named with the nearest valid one, never ignored."""
     path = Path(path)
     config = read_yaml(path, kind="configuration file")
-    if not isinstance(config, dict):
-        raise LiteracyError(f"{path} must be a YAML mapping (instrument:, inputs:, ...).")
-    unknown = sorted(set(config) - _KNOWN_KEYS)
-    if unknown:
-        raise LiteracyError(
-            f"{path}: unknown setting(s) {', '.join(unknown)}; the settings are {', '.join(sorted(_KNOWN_KEYS))}."
-        )
-    for key in ("instrument", "inputs", "assessment"):
-        if not config.get(key):
-            raise LiteracyError(f"{path}: `{key}:` is required.")
+    check_run_config(config, source=str(path))
     return config
 
 
 def run(config_path: str | Path, *, output: str | Path | None = None, force: bool = False) -> RunResult:
-    """Run the whole job described by ``config_path``."""
+    """Run the whole job described by ``config_path``.
+
+    The run owns its output folder: it holds a lock there (a second run into
+    the same folder refuses), writes into a hidden staging folder and moves
+    the files into place only when every step has succeeded, so the folder
+    holds the previous complete result or this one, never a mixture. A failed
+    or interrupted run leaves ``RUN-FAILED.txt`` saying what happened."""
+    return _run(config_path, output=output, force=force)
+
+
+def demo_config(folder: Path) -> Path:
+    """Write the demo configuration for the shipped sample data into ``folder``."""
+    data = sample_data_dir()
+    config = {
+        "instrument": "cast-2024",
+        "inputs": [{"path": str(data / "responses-spss.sav"), "platform": "spss"}],
+        "margins": str(data / "margins.csv"),
+        "weighting": {"method": "rake", "by": "city", "base_weight": "base_weight"},
+        "design": {"strata": "district", "psu": "community"},
+        "estimate": {"ci": "logit", "level": 0.95, "groups": DEFAULT_GROUPS},
+        "assessment": {
+            "plans": ["wuhai-2021-2025", "xuzhou-2021-2035", "shenzhen-2022-2025"],
+            "year": 2025,
+            "domain": "city",
+        },
+        "report": {"formats": ["html", "xlsx", "md", "json"], "lang": "zh"},
+        "output": ".",
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def demo(folder: str | Path, *, force: bool = False) -> RunResult:
+    """The whole job on the shipped sample data; ``demo.yaml`` is written with
+    the other outputs (and listed in the manifest) so the run can be repeated."""
+    with tempfile.TemporaryDirectory() as scratch:
+        config = demo_config(Path(scratch))
+        return _run(config, output=folder, force=force, config_copy="demo.yaml")
+
+
+_TABLES = ("clean", "rejects", "scored", "weighted", "estimates", "grades", "assessment", "disparities",
+           "counted_targets")  # fmt: skip
+# Every name a run can write: checked against the inputs before anything is written.
+OUTPUT_NAMES = frozenset(
+    [f"{t}.csv" for t in _TABLES]
+    + [f"{t}.csv.meta.json" for t in _TABLES]
+    + ["validation.json", "weighting.json", MANIFEST_NAME, "demo.yaml", MARKER_NAME, LOCK_NAME]
+    + [f"report.{kind}" for kind in ("html", "xlsx", "md", "json")]
+)
+
+
+def _run(
+    config_path: str | Path, *, output: str | Path | None, force: bool, config_copy: str | None = None
+) -> RunResult:
     config_path = Path(config_path).resolve()
     config = load_config(config_path)
     base = config_path.parent
     folder = Path(output) if output else base / str(config.get("output", "results"))
-    if folder.exists() and any(folder.iterdir()) and not force:
-        raise LiteracyError(f"The output folder {folder} is not empty; pass --force to replace its files.")
-    folder.mkdir(parents=True, exist_ok=True)
+    inputs = _input_files(config_path, config, base)
+    names = (OUTPUT_NAMES - {"demo.yaml"}) | ({config_copy} if config_copy else set())
+    refuse_outputs_over_inputs(folder, inputs, names)
+    label = f"literacy demo ({config_copy})" if config_copy else str(config_path)
+    steps = _Steps()
+    with RunFolder(folder, force=force, inputs=inputs, configuration=label, steps=steps) as target:
+        # Hashed before the run reads them: the manifest records what was read.
+        config_record = {"path": str(config_path), "sha256": _sha256(config_path), "settings": config}
+        input_records = [_file_record(p) for p in _manifest_inputs(config, base)]
+        result = _job(config, base, target.staging, steps)
+        steps.current = "manifest"
+        if config_copy:
+            shutil.copyfile(config_path, target.staging / config_copy)
+            config_record["path"] = str(folder.resolve() / config_copy)
+        _manifest(config_record, input_records, target.staging, result)
+        target.commit()
+    result.folder = folder
+    result.outputs = {name: folder / name for name in sorted(target.written)}
+    return result
+
+
+class _Steps:
+    """Runs the steps: a user error is reported as ``Step `name` failed: ...``
+    and the step running when anything goes wrong is named in the marker."""
+
+    def __init__(self) -> None:
+        self.current = "start"
+
+    def __call__(self, name: str, action: Any, *args: Any) -> Any:
+        self.current = name
+        try:
+            return action(*args)
+        except LiteracyError as error:
+            raise LiteracyError(
+                f"Step `{name}` failed: {error}", details=list(getattr(error, "details", []) or [])
+            ) from None
+
+
+def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[Path]:
+    """Every file the run reads (a shipped id is not a file)."""
+    values: list[Any] = [config.get("instrument"), config.get("margins"), config.get("actuals")]
+    for entry in _inputs(config["inputs"]):
+        values += [entry["path"], entry.get("mapping")]
+    values += _as_list((config.get("assessment") or {}).get("plans"))
+    paths = [config_path]
+    for value in values:
+        if value is None:
+            continue
+        resolved = _resolve(value, base)
+        if isinstance(resolved, Path):
+            paths.append(resolved)
+    return paths
+
+
+def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunResult:
+    """validate -> score -> weight -> estimate -> gap -> report into ``folder`` (the staging folder)."""
     result = RunResult(folder)
-    instrument = _step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
+    instrument = step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
 
     def save(name: str, frame: pd.DataFrame) -> None:
-        path = folder / name
-        write_table(frame, path, force=True)
-        result.outputs[name] = path
+        step.current = f"write {name}"
+        write_table(frame, folder / name, force=True)
 
     # validate
     frames, rejects, summaries = [], [], []
     for index, entry in enumerate(_inputs(config["inputs"]), start=1):
         path = _resolve(entry["path"], base)
-        checked = _step(f"validate {path.name}", _validate_input, path, entry, instrument, config, base)
+        checked = step(f"validate {path.name}", _validate_input, path, entry, instrument, config, base)
         frames.append(checked.clean.assign(source_file=path.name))
         rejects.append(checked.rejects.assign(source_file=path.name))
         summaries.append({"file": str(path), **checked.summary})
@@ -138,7 +227,7 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     )
 
     # score
-    scored = _step("score", lambda: add_groups(score(clean, instrument)))
+    scored = step("score", lambda: add_groups(score(clean, instrument)))
     unscorable = int((~scored["scorable"]).sum())
     scored = scored.loc[scored["scorable"]].reset_index(drop=True)
     save("scored.csv", scored)
@@ -151,14 +240,14 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     weighting_record: dict[str, Any] = {}
     if config.get("margins"):
         margins_path = _resolve(config["margins"], base)
-        margins = _step(
+        margins = step(
             "read margins",
             lambda: margins_from_frame(read(margins_path), by=weighting.get("by"), source=str(margins_path)),
         )
         base_weight = weighting.get("base_weight", "base_weight")
         if base_weight not in scored:
             scored = scored.assign(**{base_weight: 1.0})
-        weighted = _step(
+        weighted = step(
             "weight",
             lambda: weight(
                 scored,
@@ -181,7 +270,7 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     design_settings = config.get("design") or {}
     settings = config.get("estimate") or {}
     groups = [g for g in settings.get("groups", DEFAULT_GROUPS) if g in scored]
-    design = _step(
+    design = step(
         "design",
         lambda: Design(
             scored,
@@ -195,7 +284,7 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     if design_settings.get("replicates"):
         # Replicate weights made from the design (R as.svrepdesign); with
         # calibrated weights every replicate is recalibrated to the margins.
-        design = _step(
+        design = step(
             "replicates",
             lambda: design.with_replicates(
                 design_settings["replicates"],
@@ -206,9 +295,9 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
         )
     ci, level = settings.get("ci", "logit"), float(settings.get("level", 0.95))
     by = [[domain]] + [[domain, g] for g in groups] if domain in scored else [[]] + [[g] for g in groups]
-    estimates = _step("estimate", lambda: estimate(design, "literate", by, ci=ci, level=level))
+    estimates = step("estimate", lambda: estimate(design, "literate", by, ci=ci, level=level))
     save("estimates.csv", estimates)
-    grades = _step(
+    grades = step(
         "estimate grades", lambda: estimate(design, "grade", [domain] if domain in scored else None, ci=ci, level=level)
     )
     save("grades.csv", grades)
@@ -218,12 +307,12 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     plans = [load_plan(_resolve(p, base)) for p in _as_list(assessment_settings.get("plans"))]
     year = int(assessment_settings.get("year", pd.Timestamp.today().year))
     lang = (config.get("report") or {}).get("lang", "zh")
-    table = _step("gap", lambda: gap(estimates, plans, year=year, domain=domain, lang=lang))
+    table = step("gap", lambda: gap(estimates, plans, year=year, domain=domain, lang=lang))
     save("assessment.csv", table)
     result.assessment = table
     wanted = config.get("disparities", DEFAULT_DISPARITIES) or {}
     surveyed = set(scored[domain].astype(str)) if domain in scored else set()
-    contrasts = _step(
+    contrasts = step(
         "disparities",
         lambda: disparities(
             design,
@@ -253,47 +342,10 @@ def run(config_path: str | Path, *, output: str | Path | None = None, force: boo
     data = ReportData(table, estimates, grades, contrasts, counted, methods, plans, domain, grade_labels)
     for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
         name = f"report.{kind}"
-        _step(
+        step(
             f"report {kind}",
             lambda kind=kind, name=name: report(data, folder / name, report_format=kind, lang=lang, force=True),
         )
-        result.outputs[name] = folder / name
-    _manifest(config_path, config, base, result)
-    return result
-
-
-def demo_config(folder: Path) -> Path:
-    """Write the demo configuration for the shipped sample data into ``folder``."""
-    data = sample_data_dir()
-    config = {
-        "instrument": "cast-2024",
-        "inputs": [{"path": str(data / "responses-spss.sav"), "platform": "spss"}],
-        "margins": str(data / "margins.csv"),
-        "weighting": {"method": "rake", "by": "city", "base_weight": "base_weight"},
-        "design": {"strata": "district", "psu": "community"},
-        "estimate": {"ci": "logit", "level": 0.95, "groups": DEFAULT_GROUPS},
-        "assessment": {
-            "plans": ["wuhai-2021-2025", "xuzhou-2021-2035", "shenzhen-2022-2025"],
-            "year": 2025,
-            "domain": "city",
-        },
-        "report": {"formats": ["html", "xlsx", "md", "json"], "lang": "zh"},
-        "output": ".",
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "demo.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def demo(folder: str | Path, *, force: bool = False) -> RunResult:
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()) and not force:
-        raise LiteracyError(f"The demo folder {folder} is not empty; pass --force or choose another --out.")
-    with tempfile.TemporaryDirectory() as scratch:
-        config = demo_config(Path(scratch))
-        result = run(config, output=folder, force=True)
-        shutil.copy(config, folder / "demo.yaml")
     return result
 
 
@@ -320,15 +372,6 @@ def _validate_input(path: Path, entry: dict[str, Any], instrument: Any, config: 
         mapping=_resolve(entry["mapping"], base) if entry.get("mapping") else None,
     )
     return validate(responses, instrument, _rules(config.get("validation") or {}))
-
-
-def _step(name: str, action: Any, *args: Any) -> Any:
-    try:
-        return action(*args)
-    except LiteracyError as error:
-        raise LiteracyError(
-            f"Step `{name}` failed: {error}", details=list(getattr(error, "details", []) or [])
-        ) from None
 
 
 def _resolve(value: Any, base: Path) -> Any:
@@ -426,21 +469,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _manifest(config_path: Path, config: dict[str, Any], base: Path, result: RunResult) -> None:
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"path": str(path), "sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
+def _manifest_inputs(config: dict[str, Any], base: Path) -> list[Path]:
     inputs = [_resolve(e["path"], base) for e in _inputs(config["inputs"])]
     if config.get("margins"):
         inputs.append(_resolve(config["margins"], base))
+    return inputs
+
+
+def _manifest(config: dict[str, Any], inputs: list[dict[str, Any]], folder: Path, result: RunResult) -> None:
+    """``manifest.json``: the configuration and inputs as they were read,
+    row counts, versions, and every file this run wrote with its hash, which
+    is also the list a later ``--force`` run removes."""
     versions = {"literacy": _version("literacy"), "python": platform.python_version()}
     versions.update({name: _version(name) for name in _DEPENDENCIES})
+    written = sorted(entry for entry in folder.iterdir() if entry.name != MANIFEST_NAME)
     manifest = {
-        "config": {"path": str(config_path), "sha256": _sha256(config_path), "settings": config},
-        "inputs": [{"path": str(p), "sha256": _sha256(p), "bytes": p.stat().st_size} for p in inputs],
+        "config": config,
+        "inputs": inputs,
         "row_counts": result.counts,
-        "outputs": {name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for name, p in result.outputs.items()},
+        "outputs": {p.name: {"sha256": _sha256(p), "bytes": p.stat().st_size} for p in written},
         "versions": versions,
     }
-    write_json(result.folder / "manifest.json", json.loads(json.dumps(manifest, default=str)), force=True)
-    result.outputs["manifest.json"] = result.folder / "manifest.json"
+    write_json(folder / MANIFEST_NAME, json.loads(json.dumps(manifest, default=str)), force=True)
 
 
 def _version(name: str) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from literacy.datafiles import locate, read_yaml
 from literacy.errors import LiteracyError
 from literacy.instrument import Text
+from literacy.schemas import Basis, Level, PlanFile, structure_problems
 
 COMPARATORS = {
     # comparator: (wording en, wording zh, strict)
@@ -22,8 +23,8 @@ COMPARATORS = {
     "at_least": ("at least", "达到", False),
     "strive_for": ("strive for", "力争达到", False),
 }
-LEVELS = ("national", "province", "city", "county")
-BASES = ("cumulative", "per_year", "per_year_level", "level")
+LEVELS: tuple[str, ...] = get_args(Level)
+BASES: tuple[str, ...] = get_args(Basis)
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
@@ -169,10 +170,16 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         return Text("", "")
 
     def number(value: Any, where: str) -> float:
+        if value is None:  # need() has said it is required
+            return float("nan")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             problems.append(f"{where}: {value!r} is not a number.")
             return float("nan")
         return float(value)
+
+    def year(value: Any, where: str) -> int:
+        number_ = number(value, where)
+        return 0 if number_ != number_ else int(number_)  # NaN: the problem is already listed
 
     def sourced(entry: Any, where: str) -> str:
         value = entry.get("source") if isinstance(entry, dict) else None
@@ -183,6 +190,13 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
 
     if not isinstance(raw, dict):
         raise LiteracyError(f"{source}: a plan file is a YAML mapping with id, jurisdiction, document and targets.")
+    # Keys and shapes first (schemas.PlanFile): an unknown key is listed with
+    # the problems below; a wrong shape stops here, as the checks below read
+    # the file assuming its shape.
+    structural = structure_problems(PlanFile, raw, parser_checks_values=True)
+    problems.extend(problem.sentence for problem in structural)
+    if any(not problem.unknown_key for problem in structural):
+        raise LiteracyError(f"{source}: {len(problems)} problem(s) in the plan file:", details=problems)
     plan_id = str(need(raw, "id", "plan") or "")
     jurisdiction = need(raw, "jurisdiction", "plan") or {}
     document = need(raw, "document", "plan") or {}
@@ -199,7 +213,7 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         where = f"baselines[{index}]"
         baselines.append(
             Rate(
-                int(number(need(entry, "year", where), where) or 0),
+                year(need(entry, "year", where), where),
                 number(need(entry, "value", where), where),
                 sourced(entry, where),
             )
@@ -211,11 +225,11 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         if comparator is not None and comparator not in COMPARATORS:
             problems.append(f"{where}: comparator {comparator!r} is not one of {', '.join(COMPARATORS)}.")
         value = number(need(entry, "value", where), where)
-        if not 0 <= value <= 100:
+        if value == value and not 0 <= value <= 100:  # NaN: not a number, already listed
             problems.append(f"{where}: the target {value} is not a percentage from 0 to 100.")
         targets.append(
             Target(
-                int(number(need(entry, "year", where), where) or 0),
+                year(need(entry, "year", where), where),
                 value,
                 str(comparator),
                 str(entry.get("wording", "")),
@@ -229,12 +243,15 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         if basis is not None and basis not in BASES:
             problems.append(f"{where}: basis {basis!r} is not one of {', '.join(BASES)}.")
         span = entry.get("period")
+        counted_comparator = entry.get("comparator", "at_least")
+        if counted_comparator not in COMPARATORS:
+            problems.append(f"{where}: comparator {counted_comparator!r} is not one of {', '.join(COMPARATORS)}.")
         counted.append(
             CountedTarget(
                 id=str(need(entry, "id", where)),
                 label=text(entry.get("label"), where),
                 value=number(need(entry, "value", where), where),
-                comparator=str(entry.get("comparator", "at_least")),
+                comparator=str(counted_comparator),
                 unit=text(entry.get("unit"), where),
                 basis=str(basis),
                 source=sourced(entry, where),

@@ -88,13 +88,17 @@ def field_survey(
     defect_rate: float = 0.01,
 ) -> Simulation:
     """One survey of an existing population (a simulation study draws many)."""
-    sample = _two_stage_sample(population, interviews, rng)
+    sample, short = _two_stage_sample(population, interviews, rng)
     sample["responded"] = _nonresponse(sample, response_rate, rng)
     respondents = sample.loc[sample["responded"]].copy()
     delivered = _delivery(respondents, instrument, defect_rate, rng)
+    sampled = {str(c): int(n) for c, n in sample.groupby("city").size().items()}
     settings = {
         "instrument": instrument.id,
-        "interviews_per_city": interviews,
+        "interviews_requested_per_city": interviews,
+        "sampled_per_city": sampled,
+        "delivered_per_city": {str(c): int(n) for c, n in delivered.groupby("city").size().items()},
+        "shortfall": _shortfall(population, interviews, sampled, short),
         "persons_per_community": PERSONS_PER_COMMUNITY,
         "defect_rate": defect_rate,
         "response_rate": response_rate,
@@ -103,14 +107,43 @@ def field_survey(
     return Simulation(delivered, census_margins(population), truth(population), sample, settings)
 
 
-def _two_stage_sample(population: pd.DataFrame, interviews: int, rng: np.random.Generator) -> pd.DataFrame:
+def _shortfall(population: pd.DataFrame, interviews: int, sampled: dict[str, int], short: list[str]) -> str | None:
+    """One sentence when a city's population could not give the sample asked
+    for (too few communities for 20 persons each), else None. A sample that
+    differs from the request only by rounding to whole communities is not one."""
+    if not short:
+        return None
+    persons = population.groupby("city").size()
+    communities = population.groupby("city")["community"].nunique()
+    cities = "; ".join(
+        f"{city} {sampled.get(city, 0):,} of {interviews:,}, its {persons[city]:,} persons living in "
+        f"{communities[city]:,} communities"
+        for city in short
+    )
+    needed = max(persons[c] * interviews / max(sampled.get(c, 0), 1) for c in short)
+    return (
+        f"Sampled fewer persons than asked ({cities}), because at most {PERSONS_PER_COMMUNITY} are taken in a "
+        f"community and a community drawn twice counts once; give --persons of about {int(round(needed, -3)):,} "
+        f"or fewer --interviews."
+    )
+
+
+def _two_stage_sample(
+    population: pd.DataFrame, interviews: int, rng: np.random.Generator
+) -> tuple[pd.DataFrame, list[str]]:
+    """The sample, and the cities whose communities could not give the
+    persons their allocation asked for (too few communities, some drawn twice
+    by PPS, which counts once, or smaller than 20)."""
     chosen = []
-    for _, people in population.groupby("city", sort=True):
+    short = []
+    for city, people in population.groupby("city", sort=True):
+        taken = wanted = 0
         districts = people.groupby("district", sort=True).size()
         allocation = np.maximum(1, np.round(interviews * districts / districts.sum() / PERSONS_PER_COMMUNITY))
         for district, m in zip(districts.index, allocation.astype(int), strict=True):
             members = people.loc[people["district"] == district]
             sizes = members.groupby("community", sort=True).size()
+            wanted += m * PERSONS_PER_COMMUNITY
             m = min(m, len(sizes))
             picked = _systematic_pps(sizes.to_numpy(float), m, rng)
             total = float(sizes.sum())
@@ -121,10 +154,13 @@ def _two_stage_sample(population: pd.DataFrame, interviews: int, rng: np.random.
                 take = rng.choice(persons, size=k, replace=False)
                 probability = min(1.0, m * sizes.iloc[position] / total) * k / len(persons)
                 chosen.append(pd.DataFrame({"row": np.sort(take), "base_weight": 1.0 / probability}))
+                taken += k
+        if taken < min(wanted, interviews):
+            short.append(str(city))
     picks = pd.concat(chosen, ignore_index=True)
     sample = population.loc[picks["row"]].reset_index(drop=True)
     sample["base_weight"] = picks["base_weight"].to_numpy()
-    return sample
+    return sample, short
 
 
 def _systematic_pps(sizes: np.ndarray, m: int, rng: np.random.Generator) -> np.ndarray:

@@ -14,14 +14,18 @@ block's names, e.g. ``male``). XLSForm conventions follow xlsform.org and
 from __future__ import annotations
 
 import html
+import struct
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from literacy.collect.exports import _label_table
 from literacy.errors import LiteracyError
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, load_instrument, respondent_block
 from literacy.io.tables import atomic_write, check_can_write, write_text
+from literacy.report.xlsx import store_text_as_text
 
 FORM_FORMATS = ("xlsform", "sav-template", "html")
 LANGUAGES = {"zh": "Chinese (zh)", "en": "English (en)"}
@@ -44,12 +48,8 @@ def export_form(
         check_can_write([path], force=force)
         atomic_write(path, lambda handle: _write_workbook(sheets, handle), binary=True)
     elif form_format == "sav-template":
-        from literacy.collect.exports import write_export
-
-        columns = [f.id for f in respondent_block()] + instrument.item_ids
-        write_export(
-            pd.DataFrame(columns=columns), instrument, path, "spss", lang="en" if lang == "en" else "zh", force=force
-        )
+        check_can_write([path], force=force)
+        write_sav_template(instrument, path, lang="en" if lang == "en" else "zh")
     else:
         write_text(path, paper_form(instrument, lang=lang), force=force)
 
@@ -173,6 +173,124 @@ def _write_workbook(sheets: dict[str, list[dict[str, Any]]], handle: Any) -> Non
     with pd.ExcelWriter(handle, engine="openpyxl") as writer:
         for name, rows in sheets.items():
             pd.DataFrame(rows).to_excel(writer, sheet_name=name, index=False)
+            store_text_as_text(writer.sheets[name])
+
+
+# --------------------------------------------------------------------------
+# SPSS data-entry template
+# --------------------------------------------------------------------------
+
+# Ids and place names: 64 bytes hold 21 Chinese characters (3 bytes each in
+# UTF-8), enough for 内蒙古自治区鄂尔多斯市伊金霍洛旗 and a village name.
+TEXT_BYTES = 64
+# Age and other whole numbers: three digits, so that a mistyped 102 can be
+# keyed and then rejected by validation rather than refused by SPSS.
+INTEGER_DIGITS = 3
+
+
+@dataclass(frozen=True)
+class SavVariable:
+    """One variable of the template: its SPSS format (``A64``, ``F3.0``),
+    labels, declared missing codes and level of measurement."""
+
+    name: str
+    label: str
+    format: str
+    value_labels: dict[float, str] = field(default_factory=dict)
+    missing: list[float | str] = field(default_factory=list)
+    measure: str = "nominal"
+
+    @property
+    def width(self) -> int:
+        """Bytes of a string variable, 0 for a number."""
+        return int(self.format[1:]) if self.format.startswith("A") else 0
+
+
+def _digits(codes: list[int]) -> int:
+    return max(len(str(abs(int(code)))) for code in codes)
+
+
+def sav_variables(instrument: Instrument, *, lang: str = "zh") -> list[SavVariable]:
+    """Every variable of the template, each wide enough for its longest
+    allowed value: text for ids and places (:data:`TEXT_BYTES`), numbers for
+    age and single-choice codes, and multiple-choice answers as the codes
+    joined by spaces with room for every option at once."""
+    missing = list(instrument.missing.all)[:3]  # SPSS declares at most three
+    out = []
+    for field_ in respondent_block():
+        label = field_.label.get(lang)
+        if field_.type == "select_one":
+            codes = [c.code for c in field_.options]
+            labels = {float(c.code): c.label.get(lang) for c in field_.options}
+            out.append(SavVariable(field_.id, label, f"F{_digits(codes)}.0", labels))
+        elif field_.type == "integer":
+            bounds = [b for b in (field_.min, field_.max) if b is not None] or [0]
+            digits = max(INTEGER_DIGITS, _digits(bounds))
+            out.append(SavVariable(field_.id, label, f"F{digits}.0", measure="scale"))
+        else:
+            out.append(SavVariable(field_.id, label, f"A{TEXT_BYTES}"))
+    for item in instrument.items:
+        label = item.text.get(lang)
+        if item.type == "multiple_choice":
+            every = " ".join(str(code) for code in item.option_codes)
+            width = max([len(every)] + [len(str(code)) for code in missing])
+            out.append(SavVariable(item.id, label, f"A{width}", missing=[str(code) for code in missing]))
+        else:
+            labels = {float(code): text for code, text in _label_table(item, instrument, lang).items()}
+            codes = list(item.option_codes) + missing
+            out.append(SavVariable(item.id, label, f"F{_digits(codes)}.0", labels, [float(c) for c in missing]))
+    return out
+
+
+def write_sav_template(instrument: Instrument, path: Path, *, lang: str = "zh") -> None:
+    """Write an empty SPSS file with :func:`sav_variables`.
+
+    pyreadstat sizes a string variable by the longest value in the data (its
+    ``variable_format`` cannot widen it), so an empty frame gives ``A1``
+    strings that cannot hold a questionnaire number. The template is therefore
+    written with one case of full-width placeholders, which
+    :func:`_without_cases` then removes from the uncompressed file.
+    """
+    import pyreadstat
+
+    variables = sav_variables(instrument, lang=lang)
+    placeholder = pd.DataFrame(
+        {
+            v.name: pd.Series(["x" * v.width] if v.width else [float("nan")], dtype=object if v.width else float)
+            for v in variables
+        }
+    )
+    temporary = path.with_name(f".{path.name}.writing")
+    try:
+        pyreadstat.write_sav(
+            placeholder,
+            str(temporary),
+            column_labels={v.name: v.label for v in variables},
+            variable_value_labels={v.name: v.value_labels for v in variables if v.value_labels},
+            missing_ranges={v.name: v.missing for v in variables if v.missing},
+            variable_format={v.name: v.format for v in variables},
+            variable_measure={v.name: v.measure for v in variables},
+        )
+        empty = _without_cases(temporary.read_bytes())
+        atomic_write(path, lambda handle: handle.write(empty), binary=True)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _without_cases(sav: bytes) -> bytes:
+    """An uncompressed SPSS system file with its cases removed: the case
+    count in the header (offset 80) set to 0 and the data, ``cases x
+    nominal case size x 8`` bytes after the dictionary's closing record
+    (type 999), cut off. Layout as documented in PSPP's "System File Format"."""
+    magic = sav[:4]
+    layout, case_size, compression, _, cases = struct.unpack_from("<5i", sav, 64)
+    data = cases * case_size * 8
+    closing = len(sav) - data - 8
+    if magic != b"$FL2" or layout not in (2, 3) or compression != 0 or closing < 176:
+        raise LiteracyError("The SPSS template could not be written (unexpected file layout from pyreadstat).")
+    if struct.unpack_from("<2i", sav, closing) != (999, 0):
+        raise LiteracyError("The SPSS template could not be written (unexpected file layout from pyreadstat).")
+    return sav[:80] + struct.pack("<i", 0) + sav[84 : len(sav) - data]
 
 
 # --------------------------------------------------------------------------

@@ -28,8 +28,14 @@ from literacy.estimation.variance import (
     replicate_variance,
     taylor_variance,
 )
+from literacy.labels import LABEL_MODES, add_labels
 
 STATISTICS = ("auto", "proportion", "mean", "distribution")
+# Rows whose outcome is missing: "na.rm" keeps them in each domain's design,
+# as R's svyby(..., svyciprop, na.rm = TRUE) does (they count in the domain's
+# degrees of freedom and in Korn-Graubard's nrow(design) - 1); "subset" drops
+# them first, as R's subset(design, !is.na(y)).
+MISSING_OUTCOME = ("na.rm", "subset")
 FIXED_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "df", "n", "deff", "cv", "flags"]
 EXTRA_COLUMNS = ["population", "n_eff"]
 
@@ -71,24 +77,48 @@ def estimate(
     ci: str = "logit",
     level: float = 0.95,
     reliability: Reliability | None = None,
+    missing_outcome: str = "na.rm",
+    labels: str = "both",
+    lang: str = "zh",
 ) -> pd.DataFrame:
     """Estimate a proportion (0/1 outcome), a mean, or the distribution of a
-    categorical outcome, for the whole population or each domain of ``by``."""
+    categorical outcome, for the whole population or each domain of ``by``.
+    ``statistic="auto"`` takes a 0/1 or boolean outcome as a proportion and
+    text or categories as a distribution; any other numbers raise an error,
+    because a mean of codes is only right when asked for (``"mean"``).
+
+    ``by``: ``"city"`` or ``["city", "sex"]`` (crossed) gives one table;
+    ``[["city"], ["sex"]]`` stacks several; None is the whole population.
+    ``missing_outcome``: rows whose outcome is missing stay in each domain's
+    design (``"na.rm"``, R's ``svyciprop(..., na.rm = TRUE)`` in ``svyby``) or
+    are dropped first (``"subset"``); it changes df and Korn-Graubard intervals.
+    ``labels``: ``"both"`` puts ``<column>_label`` (in ``lang``) beside each
+    labelled domain column, ``"labels"`` replaces the codes, ``"codes"`` adds none."""
     if ci not in CI_METHODS:
         raise LiteracyError(f"Interval method {ci!r} is unknown; use one of {', '.join(CI_METHODS)}.")
     if not 0 < level < 1:
         raise LiteracyError(f"The confidence level must be between 0 and 1 (e.g. 0.95), not {level}.")
+    if labels not in LABEL_MODES:
+        raise LiteracyError(f"labels must be one of {', '.join(LABEL_MODES)}, not {labels!r}.")
+    if missing_outcome not in MISSING_OUTCOME:
+        raise LiteracyError(
+            f"missing_outcome must be one of {', '.join(MISSING_OUTCOME)}, not {missing_outcome!r}."
+        )
     reliability = reliability or Reliability()
     values, kind, levels = _outcome(design.data, outcome, statistic)
     specs = by_specs(by)
     frames = []
     for spec in specs:
         codes, keys = _domains(design.data, spec)
-        frames.append(_estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability))
+        frames.append(
+            _estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability, missing_outcome)
+        )
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     domain_columns = list(dict.fromkeys(c for spec in specs for c in spec))
     leading = domain_columns + (["level"] if kind == "distribution" else [])
     result = result[leading + FIXED_COLUMNS + EXTRA_COLUMNS]
+    labelled = {column: column for column in domain_columns} | ({"level": outcome} if kind == "distribution" else {})
+    result = add_labels(result, design.data, labelled, labels, lang)
     result.attrs = {
         "estimate": {
             "outcome": outcome,
@@ -96,6 +126,9 @@ def estimate(
             "ci_method": ci if kind != "mean" else "wald",
             "level": level,
             "by": specs,
+            "missing_outcome": missing_outcome,
+            "outcome_missing_rows": int(np.isnan(values[:, 0]).sum()),
+            "declared_missing": design.declared_missing,
             "variance": _variance_description(design),
             "lonely_psu": design.lonely_psu,
             "reliability": reliability.__dict__,
@@ -129,8 +162,16 @@ def _outcome(data: pd.DataFrame, outcome: str, statistic: str) -> tuple[np.ndarr
         if not numeric:
             statistic = "distribution"
         else:
-            present = pd.unique(series.dropna())
-            statistic = "proportion" if set(np.asarray(present, dtype=float)) <= {0.0, 1.0} else "mean"
+            # Only a 0/1 outcome has an obvious statistic; averaging codes
+            # such as 0/1/2 is a choice the user must make (statistic="mean").
+            present = np.unique(np.asarray(series.dropna(), dtype=float))
+            if not set(present.tolist()) <= {0.0, 1.0}:
+                shown = ", ".join(_number_text(v) for v in present[:5]) + (", ..." if len(present) > 5 else "")
+                raise LiteracyError(
+                    f"The outcome {outcome!r} is not 0/1 (it holds {shown}), so pass --statistic mean "
+                    f'(Python: statistic="mean") for its mean or --statistic distribution for the share at each value.'
+                )
+            statistic = "proportion"
     if statistic == "distribution":
         if isinstance(series.dtype, pd.CategoricalDtype):
             levels = [level for level in series.cat.categories]
@@ -151,6 +192,10 @@ def _outcome(data: pd.DataFrame, outcome: str, statistic: str) -> tuple[np.ndarr
             bad = sorted(set(present[~np.isin(present, (0.0, 1.0))].tolist()))[:5]
             raise LiteracyError(f"A proportion needs a 0/1 outcome; {outcome!r} also holds {bad}.")
     return values, statistic, []
+
+
+def _number_text(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 def _domains(data: pd.DataFrame, spec: list[str]) -> tuple[np.ndarray, pd.DataFrame]:
@@ -181,8 +226,13 @@ def _estimate_spec(
     ci: str,
     level: float,
     reliability: Reliability,
+    missing_outcome: str,
 ) -> pd.DataFrame:
     used = _used_rows(codes, values, len(keys))
+    # The rows that make up each domain's design: with "na.rm" those whose
+    # outcome is missing too (R degf and nrow on the svyby subset).
+    in_design = used if missing_outcome == "subset" else _used_rows(codes, np.zeros((len(codes), 1)), len(keys))
+    design_rows = np.bincount(in_design.domain, minlength=len(keys))
     totals = domain_totals(design, used)
     theta = totals.ratio  # domains x columns
     logit_variance = None
@@ -192,14 +242,14 @@ def _estimate_spec(
         if kind != "mean":
             with np.errstate(invalid="ignore", divide="ignore"):
                 logit_variance, _ = replicate_variance(design, _logit(thetas), _logit(theta))
-        df = replicate_df(design, used).astype(float)
+        df = replicate_df(design, in_design).astype(float)
     else:
         linearised = _linearise(
             design.weights[used.rows], used.values, theta[used.domain], totals.weight[used.domain, None]
         )
         variance = taylor_variance(design, used, np.nan_to_num(linearised))
         dropped = np.zeros_like(variance, dtype=int)
-        df = design_df(design, used).astype(float)
+        df = design_df(design, in_design).astype(float)
     if kind != "mean":
         # Rounding leaves ~1e-35 where the variance is zero (one PSU, p in
         # {0, 1}); an effective size above 1e13 is taken as exactly zero.
@@ -212,8 +262,8 @@ def _estimate_spec(
         if kind == "distribution":
             frame["level"] = levels[k]
         frame = pd.concat(
-            [frame, _columns(kind, theta[:, k], variance[:, k], df, totals, deff[:, k], dropped[:, k], ci, level,
-                             reliability, None if logit_variance is None else logit_variance[:, k])],
+            [frame, _columns(kind, theta[:, k], variance[:, k], df, totals, design_rows, deff[:, k], dropped[:, k],
+                             ci, level, reliability, None if logit_variance is None else logit_variance[:, k])],
             axis=1,
         )  # fmt: skip
         frames.append(frame)
@@ -249,6 +299,7 @@ def _columns(
     variance: np.ndarray,
     df: np.ndarray,
     totals,
+    design_rows: np.ndarray,
     deff: np.ndarray,
     dropped: np.ndarray,
     ci: str,
@@ -264,7 +315,9 @@ def _columns(
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = np.where(deff > 0, totals.rows_weighted / deff, np.nan)
     else:
-        lower, upper, boundary = proportion_interval(ci, theta, variance, df, rows, level, logit_variance)
+        lower, upper, boundary = proportion_interval(
+            ci, theta, variance, df, rows, level, logit_variance, design_rows=design_rows
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             n_eff = np.where(variance > 0, theta * (1 - theta) / variance, np.nan)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -330,14 +383,16 @@ def contrast(
     first: Mapping[str, object],
     second: Mapping[str, object] | None = None,
     *,
+    statistic: str = "auto",
     level: float = 0.95,
 ) -> pd.DataFrame:
     """The difference first - second of a proportion or mean between two
     domains (``{"sex": "male"}``; ``second=None`` is the whole population),
     with the covariance the design induces between them: the linearised values
     of the two domains are subtracted row by row before the variance is taken
-    (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``)."""
-    values, kind, _ = _outcome(design.data, outcome, "auto")
+    (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``). ``statistic`` is
+    "auto" (a 0/1 outcome), "proportion" or "mean", as in ``estimate``."""
+    values, kind, _ = _outcome(design.data, outcome, statistic)
     if kind == "distribution":
         raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
     masks = [_domain_mask(design.data, first), _domain_mask(design.data, second)]

@@ -45,13 +45,19 @@ def proportion_interval(
     rows: np.ndarray,
     level: float,
     logit_variance: np.ndarray | None = None,
+    *,
+    design_rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Lower and upper limits, and a mask of estimates that fell back to the
     boundary (Korn-Graubard with n* = rows) interval.
 
     ``logit_variance`` is the variance of logit(p) when it was estimated
     directly (replicate designs: R refits the logistic model on each replicate);
-    otherwise the delta method gives V / (p (1 - p))^2."""
+    otherwise the delta method gives V / (p (1 - p))^2. ``design_rows`` are
+    the rows of each domain's design for Korn-Graubard's t_{n-1} (R's
+    ``nrow(design)``, which counts rows whose outcome is missing unless they
+    were dropped first); by default the rows used."""
+    design_rows = rows if design_rows is None else design_rows
     p = np.asarray(estimate, dtype=float)
     v = np.asarray(variance, dtype=float)
     alpha = 1 - level
@@ -75,13 +81,13 @@ def proportion_interval(
             half = t / (1 + t**2 / n) * np.sqrt(p * (1 - p) / n + t**2 / (4 * n**2))
             lower, upper = centre - half, centre + half
         elif method == "korn-graubard":
-            n_eff = p * (1 - p) / v * _df_adjustment(alpha, rows, df)
+            n_eff = p * (1 - p) / v * _df_adjustment(alpha, design_rows, df)
             lower, upper = _clopper_pearson(p, n_eff, alpha)
         else:
             raise ValueError(f"unknown interval method {method!r}")
         # The boundary fallback: Korn-Graubard with the effective size = rows used.
         fallback = boundary & ~np.isnan(p) & (rows > 0)
-        n_rows = rows * _df_adjustment(alpha, rows, df)
+        n_rows = rows * _df_adjustment(alpha, design_rows, df)
         kg_lower, kg_upper = _clopper_pearson(np.clip(p, 0, 1), n_rows, alpha)
     lower = np.where(fallback, kg_lower, np.where(interior, lower, np.nan))
     upper = np.where(fallback, kg_upper, np.where(interior, upper, np.nan))

@@ -205,6 +205,7 @@ class Adapter:
     columns: list[str]
     skip_rows: int = 0
     duration_from: tuple[str, str] | None = None
+    boolean_labels: set[str] = field(default_factory=set)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -267,7 +268,7 @@ class Adapter:
             lookup = {**lookup, **_positional_lookup(item, self.instrument)}
         if item.type == "multiple_choice":
             return _translate_multiple(series, lookup, self.label_codes.get(column))
-        return _translate(series, lookup, self.label_codes.get(column), int)
+        return _translate(series, lookup, self.label_codes.get(column), int, booleans=item_id in self.boolean_labels)
 
 
 def plan_adapter(
@@ -312,7 +313,7 @@ def plan_adapter(
             if target:
                 break
         if target is None and platform in ("kobo", "odk") and "/" in column:
-            split_columns.append((column, None, column.rsplit("/", 1)[1]))
+            split_columns.append((column, None, ""))  # ``question/option``: split in _plan_details
             continue
         if target:
             renames[column] = target
@@ -334,7 +335,9 @@ def plan_adapter(
         renames["所用时间"] = DURATION_COLUMN
     _reject_duplicate_targets(renames)
 
-    multi_details, consumed = _plan_details(split_columns, renames, wjx_numbers, instrument, mapping, platform)
+    multi_details, consumed = _plan_details(
+        split_columns, renames, wjx_numbers, instrument, mapping, platform, targets["exact"]
+    )
     item_lookups = {item.id: _item_lookup(item, instrument, mapping) for item in instrument.items}
     if platform == "wjx":
         for lookup in item_lookups.values():
@@ -371,6 +374,7 @@ def plan_adapter(
         columns,
         skip_rows,
         duration_from,
+        {item.id for item in instrument.items if _has_boolean_labels(item)},
     )
 
 
@@ -433,9 +437,14 @@ def _targets(instrument: Instrument) -> dict[str, dict[str, str] | set[str]]:
 
 
 def _header_candidates(column: str, platform: str, variable_label: str | None) -> list[str]:
+    """Spellings of a header to look up, longest first. A Kobo header is a
+    path ``group/…/question`` whose labels may hold a ``/`` themselves
+    (``碟仙/笔仙``), so every tail after a ``/`` is tried, the whole header
+    first: a known label is matched whole before the path is split."""
     candidates = [column]
     if platform in ("kobo", "generic"):
-        candidates += [column.rsplit("/", 1)[-1]]
+        parts = column.split("/")
+        candidates += ["/".join(parts[i:]) for i in range(1, len(parts))]
     if platform in ("odk", "generic"):
         parts = column.split("-")
         candidates += ["-".join(parts[i:]) for i in range(1, len(parts))]
@@ -466,37 +475,74 @@ def _plan_details(
     instrument: Instrument,
     mapping: ColumnMapping,
     platform: str,
+    known: dict[str, str],
 ) -> tuple[dict[str, list[tuple[str, str]]], list[str]]:
     """Group ``q/option`` (Kobo, ODK) and ``第N题(选项)`` (问卷星) 0/1 columns by item."""
     order = {item_id: position for position, item_id in enumerate(instrument.item_ids)}
     offsets = [number - order[target] for number, target in wjx_numbers.items() if target in order]
     offset = max(set(offsets), key=offsets.count) if offsets else None
+    lookups = {
+        item.id: _item_lookup(item, instrument, mapping) for item in instrument.items if item.type == "multiple_choice"
+    }
     details: dict[str, list[tuple[str, str]]] = {}
     consumed: list[str] = []
     for column, number, option in split_columns:
-        item_id = None
+        found: tuple[str, Any] | None = None
         if number is not None:
             item_id = wjx_numbers.get(number)
             if item_id is None and offset is not None and 0 <= number - offset < len(instrument.items):
                 item_id = instrument.item_ids[number - offset]
+            code = lookups[item_id].get(normalise_token(option) or "") if item_id in lookups else None
+            found = (item_id, code) if item_id is not None and code is not None else None
         else:
-            prefix = column.rsplit("/", 1)[0]
-            for candidate in _header_candidates(prefix, platform, None):
-                item_id = next(
-                    (i for i in instrument.item_ids if normalise_text(i) == normalise_text(candidate)), None
-                ) or next((t for c, t in renames.items() if c == prefix and t in order), None)
-                if item_id:
-                    break
-        if item_id is None or instrument.item(item_id).type != "multiple_choice":
-            continue
-        code = _item_lookup(instrument.item(item_id), instrument, mapping).get(normalise_token(option) or "")
-        if code is None:
+            found = _split_detail(column, platform, renames, known, lookups)
+        if found is None:
             continue
         consumed.append(column)
-        details.setdefault(item_id, []).append((column, str(code)))
+        details.setdefault(found[0], []).append((column, str(found[1])))
     # A summary column present: the 0/1 columns only repeat it.
     summary = set(renames.values())
     return {k: v for k, v in details.items() if k not in summary}, consumed
+
+
+def _split_detail(
+    column: str,
+    platform: str,
+    renames: dict[str, str],
+    known: dict[str, str],
+    lookups: dict[str, dict[str, Any]],
+) -> tuple[str, Any] | None:
+    """The multi-select item and option code behind a ``question/option``
+    header (Kobo, ODK), or None.
+
+    Question and option may be XML names or labels in any of the
+    instrument's languages, and labels may hold ``/``: every split point is
+    tried, the longest question first, and a split counts only when the
+    question is a known multi-select item (by id, label or the header of a
+    column already mapped to it) and the option one of its known answers."""
+    parts = column.split("/")
+    for cut in range(len(parts) - 1, 0, -1):
+        prefix, option = "/".join(parts[:cut]), "/".join(parts[cut:])
+        item_id = next((t for c, t in renames.items() if c == prefix and t in lookups), None)
+        if item_id is None:
+            item_id = next(
+                (known.get(normalise_text(c)) for c in _header_candidates(prefix, platform, None)
+                 if known.get(normalise_text(c))),
+                None,
+            )  # fmt: skip
+        if item_id not in lookups:
+            continue
+        code = lookups[item_id].get(normalise_token(option) or "")
+        if code is not None:
+            return item_id, code
+    return None
+
+
+def _has_boolean_labels(item: Item) -> bool:
+    """True when an option of ``item`` is labelled True or False (any case,
+    either language): then a column pandas read as booleans holds exactly
+    those labels (see :func:`_translate`)."""
+    return any(normalise_token(text) in ("true", "false") for o in item.options for text in (o.label.zh, o.label.en))
 
 
 def _item_lookup(item: Item, instrument: Instrument, mapping: ColumnMapping) -> dict[str, Any]:
@@ -576,13 +622,31 @@ def _positional_lookup(item: Item, instrument: Instrument) -> dict[str, Any]:
     return lookup
 
 
-def _translate(series: pd.Series, lookup: dict[str, Any], file_codes: dict[str, Any] | None, kind: type) -> pd.Series:
-    """Map each distinct value once; values that match nothing stay as they were."""
+def _translate(
+    series: pd.Series,
+    lookup: dict[str, Any],
+    file_codes: dict[str, Any] | None,
+    kind: type,
+    *,
+    booleans: bool = False,
+) -> pd.Series:
+    """Map each distinct value once; values that match nothing stay as they were.
+
+    With ``booleans`` (the item has options labelled True/False), a boolean
+    cell is looked up by its text, ``true`` or ``false``. This is lossless:
+    pandas (read_csv, calamine) makes a cell a boolean only when its text was
+    True/TRUE/true or False/FALSE/false, so the boolean says exactly which
+    label was written, and labels are matched case-insensitively anyway. A
+    boolean as a number (True == 1) would turn False into 0, an invalid code.
+    """
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped: list[Any] = []
     all_found = True
     for value in uniques:
-        token = normalise_token(value)
+        if booleans and isinstance(value, (bool, np.bool_)):
+            token: str | None = "true" if value else "false"
+        else:
+            token = normalise_token(value)
         if token is None:
             mapped.append(None)
             continue

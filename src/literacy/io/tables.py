@@ -9,9 +9,13 @@ in the same folder, then a rename) and never replace an existing file unless
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import glob
 import io
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -21,7 +25,7 @@ from typing import IO, Any
 import pandas as pd
 
 from literacy.errors import LiteracyError
-from literacy.io.files import sidecar_path
+from literacy.io.files import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, escape_text_cell, map_text_cells, sidecar_path
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 STDOUT = "-"
@@ -93,6 +97,105 @@ def check_can_write(paths: list[Path], *, force: bool) -> None:
             raise LiteracyError(f"{target} already exists; pass --force to replace it or choose another name.")
         if not target.parent.exists():
             raise LiteracyError(f"The folder {target.parent} does not exist; create it first.")
+        if target.is_dir():
+            raise LiteracyError(f"{target} is a folder; give a file name.")
+
+
+# Temporary files are named ``.NAME.litPID.XXXXXXXX.tmp``: hidden, beside the
+# final file (same filesystem, so the rename is atomic), and carrying the
+# writer's process id so that a later writer can tell a killed writer's
+# leftovers (pid no longer running) from a live writer's file.
+TEMPORARY_MARK = ".lit"
+_TEMPORARY = re.compile(r"^\.(?P<name>.+)\.lit(?P<pid>\d+)\.[A-Za-z0-9_]+\.tmp$")
+
+
+def make_temporary(path: Path) -> tuple[int, str]:
+    """Open a new temporary file for ``path`` (see :data:`TEMPORARY_MARK`),
+    first removing the ones a killed writer of the same name left."""
+    remove_stale_temporaries(path.parent, path.name)
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}{TEMPORARY_MARK}{os.getpid()}.", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise naming(error, path) from error
+
+
+def remove_stale_temporaries(folder: Path, name: str | None = None) -> list[Path]:
+    """Remove the temporaries in ``folder`` (of file ``name``, or of any file)
+    whose writing process is no longer running; returns what was removed."""
+    pattern = f".{glob.escape(name)}{TEMPORARY_MARK}*.tmp" if name else f".*{TEMPORARY_MARK}*.tmp"
+    removed = []
+    for candidate in Path(folder).glob(pattern):
+        match = _TEMPORARY.match(candidate.name)
+        if match is None or (name is not None and match["name"] != name):
+            continue
+        if process_is_running(int(match["pid"])):
+            continue
+        try:
+            candidate.unlink()
+        except FileNotFoundError:
+            continue  # another writer cleaned it first
+        except OSError:
+            continue  # not ours to fix here; the write itself reports real problems
+        removed.append(candidate)
+    return removed
+
+
+def process_is_running(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (signal 0 probes
+    without sending anything)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    except OSError:
+        return False
+    return True
+
+
+def naming(error: OSError, path: Path, operation: str = "write") -> OSError:
+    """The same error naming ``path`` (the file the user asked for, not the
+    hidden temporary) and saying whether it was a read or a write, so the
+    command line can say which file could not be written and why."""
+    renamed = OSError(error.errno, error.strerror or str(error), str(path))
+    renamed.operation = operation  # type: ignore[attr-defined]
+    return renamed
+
+
+def os_error_message(error: OSError) -> str:
+    """One sentence for an operating-system error, naming the file and what
+    to do: the disk is full, no permission, a read-only disk, a missing file."""
+    path = error.filename or "a file"
+    writing = getattr(error, "operation", None) == "write" or (
+        getattr(error, "operation", None) is None and error.filename is not None and not os.path.exists(path)
+    )
+    number = error.errno
+    if number == errno.ENOSPC:
+        return f"The disk is full while writing {path}; free space or choose another -o/--out."
+    if number == errno.EDQUOT:
+        return f"The disk quota is used up while writing {path}; free space or choose another -o/--out."
+    if number == errno.EROFS:
+        return f"Cannot write {path}: its disk is mounted read-only; choose another -o/--out."
+    if number in (errno.EACCES, errno.EPERM):
+        if writing:
+            return f"No permission to write {path}; choose a folder you can write to (-o/--out) or change it."
+        return f"No permission to read {path}; change its permissions or copy it somewhere readable."
+    if number == errno.ENOENT:
+        return f"{path} does not exist; check the path."
+    if number == errno.EISDIR:
+        return f"{path} is a folder; give a file name."
+    if number == errno.ENOTDIR:
+        return f"A part of {path} is a file, not a folder; check the path."
+    if number in (errno.EMFILE, errno.ENFILE):
+        return "Too many files are open; close some programs and try again."
+    reason = (error.strerror or str(error) or type(error).__name__).rstrip(".")
+    verb = "write" if writing else "read"
+    return f"Cannot {verb} {path}: {reason}." if error.filename else f"{reason}."
 
 
 def atomic_write(
@@ -103,9 +206,11 @@ def atomic_write(
     encoding: str = "utf-8",
 ) -> None:
     """Write through a temporary file in the same folder, then rename, so a
-    crash never leaves a half-written file under the final name."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    crash never leaves a half-written file under the final name; on any
+    error or interruption (KeyboardInterrupt, SIGTERM) the temporary goes."""
+    temporary: str | None = None
     try:
+        descriptor, temporary = make_temporary(path)
         if binary:
             with os.fdopen(descriptor, "wb") as handle:
                 writer(handle)
@@ -114,15 +219,32 @@ def atomic_write(
                 writer(handle)
         os.chmod(temporary, 0o666 & ~_current_umask())
         os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    except BaseException as error:
+        _unlink_quietly(temporary)
+        if isinstance(error, OSError) and not hasattr(error, "operation"):
+            raise naming(error, path) from error
         raise
+
+
+def _unlink_quietly(path: str | None) -> None:
+    if path is None:
+        return
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _current_umask() -> int:
     # mkstemp creates files readable by the owner only; give the final file the
-    # permissions an ordinary open() would.
+    # permissions an ordinary open() would. Read from /proc where possible:
+    # os.umask(0) briefly changes the process's umask, and a signal between
+    # the two calls would leave it at 0.
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -156,6 +278,7 @@ class TableSink:
         self.attrs: dict[str, Any] = {}
         self.parts: list[pd.DataFrame] = []
         self.rows = 0
+        self.escaped = False
         self._handle: IO[str] | None = None
         self._temporary: str | None = None
 
@@ -163,6 +286,14 @@ class TableSink:
         return self
 
     def append(self, frame: pd.DataFrame) -> None:
+        try:
+            self._append(frame)
+        except OSError as error:
+            if hasattr(error, "operation") or self.to_stdout:
+                raise
+            raise naming(error, self.path) from error  # the file asked for, not the hidden temporary
+
+    def _append(self, frame: pd.DataFrame) -> None:
         if self.columns is None:
             self.columns = [str(c) for c in frame.columns]
             self.attrs = dict(frame.attrs)
@@ -171,6 +302,11 @@ class TableSink:
         if self.kind == "parquet":
             self.parts.append(frame)
             return
+        if not self.to_stdout:
+            # CSV injection (OWASP): a text cell that starts like a formula gets a
+            # leading ' ; the sidecar says so and reading removes it again.
+            frame, escaped = map_text_cells(frame, escape_text_cell)
+            self.escaped = self.escaped or escaped
         header = self._handle is None
         if header:
             self._open()
@@ -184,9 +320,7 @@ class TableSink:
         if self.to_stdout:
             self._handle = sys.stdout
             return
-        descriptor, self._temporary = tempfile.mkstemp(
-            prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
-        )
+        descriptor, self._temporary = make_temporary(self.path)
         # UTF-8 with BOM so that Excel opens Chinese text correctly.
         self._handle = os.fdopen(descriptor, "w", encoding="utf-8-sig", newline="")
 
@@ -194,6 +328,15 @@ class TableSink:
         if error is not None:
             self._discard()
             return
+        try:
+            self._finish()
+        except BaseException as failure:
+            self._discard()
+            if isinstance(failure, OSError) and not hasattr(failure, "operation"):
+                raise naming(failure, self.path) from failure
+            raise
+
+    def _finish(self) -> None:
         if self.kind == "parquet":
             frame = pd.concat(self.parts, ignore_index=True) if self.parts else pd.DataFrame(columns=self.columns)
             frame.attrs = self.attrs
@@ -207,14 +350,17 @@ class TableSink:
         self._handle.close()
         os.chmod(self._temporary, 0o666 & ~_current_umask())
         os.replace(self._temporary, self.path)
-        if self.attrs:
-            write_json(sidecar_path(self.path), self.attrs, force=True)
+        self._temporary = None
+        if self.attrs or self.escaped:
+            write_json(sidecar_path(self.path), {**self.attrs, TEXT_ESCAPE_KEY: TEXT_ESCAPE_POLICY}, force=True)
 
     def _discard(self) -> None:
+        """Close and remove the temporary (after an error, Ctrl-C or SIGTERM)."""
         if self._handle is not None and not self.to_stdout:
-            self._handle.close()
-        if self._temporary and os.path.exists(self._temporary):
-            os.unlink(self._temporary)
+            with contextlib.suppress(OSError):  # closing flushes; on a full disk that fails again
+                self._handle.close()
+        _unlink_quietly(self._temporary)
+        self._temporary = None
 
 
 def _write_csv_arrow(frame: pd.DataFrame, handle: IO[str], *, header: bool, separator: str) -> bool:

@@ -13,7 +13,7 @@ import pandas as pd
 from literacy.assessment import progress_label, status_label
 from literacy.errors import LiteracyError
 from literacy.io.tables import atomic_write, check_can_write, write_json, write_text
-from literacy.report.data import ReportData, flags_text, t
+from literacy.report.data import ReportData, flags_text, sentence, t, text_or_blank
 
 REPORT_FORMATS = ("html", "xlsx", "md", "json")
 
@@ -63,33 +63,70 @@ def report_json(data: ReportData) -> dict[str, Any]:
 
 
 def render_markdown(data: ReportData, lang: str) -> str:
+    """The report as Markdown; every value from the data goes through
+    :func:`md_text` (or :func:`md_cell` in tables)."""
     lines = [f"# {t('title', lang)}", "", f"## {t('headline', lang)}", ""]
     heads = ["jurisdiction", "estimate", "ci", "target", "gap", "status", "progress", "reliability"]
     lines.append("| " + " | ".join(t(h, lang) for h in heads) + " |")
     lines.append("|" + "---|" * len(heads))
     for row in data.assessment.itertuples():
-        target = f"{row.target:.1f}% ({row.target_year})" if pd.notna(row.target) else "–"
-        gap = f"{row.gap:+.1f} ({row.gap_lower:+.1f} to {row.gap_upper:+.1f})" if pd.notna(row.gap) else "–"
-        progress = progress_label(row.progress, lang) if isinstance(row.progress, str) else "–"
-        lines.append(
-            f"| {row.name} | {row.estimate:.1f}% | {row.ci_lower:.1f}–{row.ci_upper:.1f} | {target} | {gap} | "
-            f"**{status_label(row.status, lang)}** | {progress} | "
-            f"{flags_text(row.flags, lang) or t('reliable', lang)} |"
+        year = text_or_blank(row.target_year).removesuffix(".0")
+        target = f"{_number(row.target, '.1f')}% ({md_cell(year)})" if pd.notna(row.target) else "–"
+        gap = (
+            f"{_number(row.gap, '+.1f')} ({_number(row.gap_lower, '+.1f')} to {_number(row.gap_upper, '+.1f')})"
+            if pd.notna(row.gap)
+            else "–"
         )
-    lines += [""] + [f"- {row.name}: {row.evidence} {row.note or ''}".rstrip() for row in data.assessment.itertuples()]
+        progress = md_cell(progress_label(row.progress, lang)) if isinstance(row.progress, str) else "–"
+        lines.append(
+            f"| {md_cell(row.name)} | {_number(row.estimate, '.1f')}% | "
+            f"{_number(row.ci_lower, '.1f')}–{_number(row.ci_upper, '.1f')} | {target} | {gap} | "
+            f"**{md_cell(status_label(row.status, lang))}** | {progress} | "
+            f"{md_cell(flags_text(row.flags, lang) or t('reliable', lang))} |"
+        )
+    lines += [""] + [
+        f"- {md_text(row.name)}: {md_text(sentence(row.evidence, row.note))}" for row in data.assessment.itertuples()
+    ]
     if not data.disparities.empty:
         lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang))]
     lines += ["", f"## {t('methods', lang)}", ""]
-    lines += [f"- {key}: {json.dumps(value, ensure_ascii=False)}" for key, value in data.methods.items()]
+    lines += [
+        f"- {md_text(key)}: {md_text(json.dumps(value, ensure_ascii=False))}" for key, value in data.methods.items()
+    ]
     return "\n".join(lines) + "\n"
+
+
+_MARKDOWN_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def md_text(value: Any) -> str:
+    """A value as Markdown text: ``&``, ``<`` and ``>`` as HTML entities (a
+    renderer passes raw HTML through, so ``<script>`` in a group value or
+    plan name would run) and line breaks as spaces (a line could start a
+    heading or a list)."""
+    return " ".join(text_or_blank(value).translate(_MARKDOWN_ENTITIES).splitlines())
+
+
+def md_cell(value: Any) -> str:
+    """A value in a Markdown table cell: :func:`md_text` and ``|`` escaped,
+    which would otherwise end the cell."""
+    return md_text(value).replace("|", "\\|")
+
+
+def _number(value: Any, spec: str) -> str:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return md_cell(value) or "–"
+    return "–" if number != number else format(number, spec)
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
     def cell(value: Any) -> str:
         if isinstance(value, float):
             return "" if pd.isna(value) else f"{value:.2f}"
-        return str(value).replace("|", "\\|")
+        return md_cell(value)
 
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
     lines += ["| " + " | ".join(cell(v) for v in record) + " |" for record in frame.itertuples(index=False)]
     return "\n".join(lines)

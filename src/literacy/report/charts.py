@@ -1,14 +1,23 @@
 """Charts for the report (matplotlib, Agg), returned as PNG bytes.
 
-Chinese labels need a CJK font: the first installed of Noto Sans CJK SC (Debian
-``fonts-noto-cjk``), Source Han Sans, WenQuanYi or SimHei is used; when none is
-installed, charts fall back to English labels and say so in a warning.
+Chinese labels need a CJK font. It is found by its file (fontconfig's
+``fc-list :lang=zh``, else the usual Debian, Fedora, Windows and macOS paths)
+and registered with matplotlib directly, because matplotlib's cached font list
+(``fontlist-*.json``) is written once and never sees a font installed later.
+When no CJK font exists, one warning says so and the charts use English names
+and carry no CJK text, so they show no boxes (and matplotlib does not warn
+once per missing glyph).
 """
 
 from __future__ import annotations
 
 import io
+import os
+import re
+import shutil
+import subprocess
 import warnings
+from pathlib import Path
 
 import matplotlib
 
@@ -16,43 +25,146 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
+from matplotlib.text import Text as TextArtist
 
 from literacy.plans import national_reference
 from literacy.report.data import ReportData, comparison_text, t
 
-CJK_FONTS = (
-    "Noto Sans CJK SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "WenQuanYi Zen Hei",
-    "SimHei",
-    "Microsoft YaHei",
-    "Noto Sans CJK JP",
+_WINDOWS_FONTS = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
+# Known places of a CJK font, best first: Debian/Ubuntu fonts-noto-cjk and
+# fonts-wqy-*, Fedora, Arch, Windows (Microsoft YaHei, SimHei), macOS.
+KNOWN_CJK_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-microhei/wqy-microhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    str(_WINDOWS_FONTS / "msyh.ttc"),
+    str(_WINDOWS_FONTS / "simhei.ttf"),
+    str(_WINDOWS_FONTS / "simsun.ttc"),
+    "/System/Library/Fonts/PingFang.ttc",
+    "/System/Library/Fonts/STHeiti Medium.ttc",
+    "/System/Library/Fonts/Hiragino Sans GB.ttc",
+    "/Library/Fonts/Arial Unicode.ttf",
+)
+_LOADABLE = (".ttf", ".otf", ".ttc")
+_CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
+NO_FONT_WARNING = (
+    "No CJK font was found (on Debian: apt-get install fonts-noto-cjk), so the chart labels are in English."
 )
 STATUS_COLOURS = {"met": "#1a9850", "not_met": "#d73027", "cannot_tell": "#f1a340", "no_target": "#999999"}
 
 
+class FontWarning(UserWarning):
+    """Charts fall back to English because no CJK font is installed."""
+
+
+def _fontconfig_files() -> list[str]:
+    """CJK font files fontconfig knows, regular sans faces first."""
+    if shutil.which("fc-list") is None:
+        return []
+    try:
+        listed = subprocess.run(
+            ["fc-list", "-f", "%{file}\\n", ":lang=zh"], capture_output=True, text=True, timeout=20, check=False
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    files = {line.strip() for line in listed.splitlines() if line.strip().lower().endswith(_LOADABLE)}
+    known = [Path(p).name.lower() for p in KNOWN_CJK_FILES]
+
+    def rank(path: str) -> tuple:
+        name = Path(path).name.lower()
+        return (
+            known.index(name) if name in known else len(known),
+            "sans" not in name and "hei" not in name,
+            any(w in name for w in ("bold", "black", "light", "thin", "medium", "heavy", "mono", "serif")),
+            name,
+        )
+
+    return sorted(files, key=rank)
+
+
+def cjk_font_file() -> str | None:
+    """The file of an installed CJK font, or None: asked of fontconfig, then
+    looked for at the known paths (so a stale matplotlib cache is no matter)."""
+    for path in [*_fontconfig_files(), *KNOWN_CJK_FILES]:
+        if Path(path).is_file():
+            return path
+    return None
+
+
+def register_cjk_font() -> str | None:
+    """Register the CJK font file with matplotlib, whatever its cache says,
+    and make it the first sans-serif family; return its family name."""
+    path = cjk_font_file()
+    if path is None:
+        return None
+    faces = [entry.name for entry in font_manager.fontManager.ttflist if entry.fname == path]
+    if not faces:
+        try:
+            font_manager.fontManager.addfont(path)
+        except (OSError, RuntimeError, ValueError):
+            return None
+        faces = [entry.name for entry in font_manager.fontManager.ttflist if entry.fname == path]
+    if not faces:
+        return None
+    # A collection (.ttc) holds several faces: simplified Chinese, not monospaced, first.
+    family = min(faces, key=lambda name: ("SC" not in name.split() and "GB" not in name.split(), "Mono" in name))
+    # Both families by name: matplotlib then takes a glyph the CJK font lacks
+    # (some, such as Droid Sans Fallback, have no digits) from DejaVu Sans.
+    plt.rcParams["font.family"] = [family, "DejaVu Sans"]
+    plt.rcParams["axes.unicode_minus"] = False
+    return family
+
+
 def chart_language(lang: str) -> str:
-    """``lang`` if the charts can show it; English (with a warning) when
+    """``lang`` if the charts can show it; English, with one warning, when
     Chinese is asked for and no CJK font is installed."""
     if lang != "zh":
         return lang
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in CJK_FONTS:
-        if name in installed:
-            plt.rcParams["font.sans-serif"] = [name, "DejaVu Sans"]
-            plt.rcParams["axes.unicode_minus"] = False
-            return "zh"
-    warnings.warn(
-        "No CJK font is installed (e.g. Debian's fonts-noto-cjk), so chart labels are in English.", stacklevel=2
-    )
+    if register_cjk_font() is not None:
+        return "zh"
+    warnings.warn_explicit(NO_FONT_WARNING, FontWarning, filename="literacy", lineno=0)
     return "en"
 
 
+def has_cjk(text: str) -> bool:
+    return _CJK.search(text) is not None
+
+
+def _cjk_ready() -> bool:
+    """Whether a registered CJK font heads the font families."""
+    families = plt.rcParams["font.family"]
+    registered = {entry.name for entry in font_manager.fontManager.ttflist}
+    return bool(families) and families[0] in registered and families[0] not in ("DejaVu Sans", "Bitstream Vera Sans")
+
+
+def _place_name(data: ReportData, row: object, lang: str) -> str:
+    """A jurisdiction's name in ``lang`` from its plan (the assessment holds
+    the name in the language it was made in); its code when that is all
+    there is in a language the charts can show."""
+    plan = data.plan(str(getattr(row, "plan", "")))
+    name = plan.name.get(lang) if plan is not None else str(getattr(row, "name", ""))
+    if lang != "zh" and has_cjk(name):
+        code = str(getattr(row, "jurisdiction", ""))
+        return code if code and not has_cjk(code) else name
+    return name
+
+
 def _png(figure: plt.Figure) -> bytes:
+    if not _cjk_ready():
+        # Last resort, for user-supplied values with no English name: CJK
+        # characters without a font would render as boxes, one warning each.
+        for artist in figure.findobj(TextArtist):
+            text = artist.get_text()
+            if has_cjk(text):
+                artist.set_text(_CJK.sub("?", text))
     buffer = io.BytesIO()
     figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
 
@@ -73,7 +185,7 @@ def targets_chart(data: ReportData, lang: str) -> bytes:
         )
         if pd.notna(row.target):
             axis.plot([row.target, row.target], [position - 0.35, position + 0.35], color="black", linewidth=2)
-    axis.set_yticks(range(len(table)), [str(n) for n in table["name"]])
+    axis.set_yticks(range(len(table)), [_place_name(data, row, lang) for row in table.itertuples()])
     axis.invert_yaxis()
     axis.set_xlabel(t("rate", lang))
     axis.set_title(t("chart_targets", lang))
@@ -113,7 +225,7 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
             fmt="o",
             color=colour,
             capsize=4,
-            label=str(row.name),
+            label=_place_name(data, row, lang),
         )
     axis.set_xlabel(t("year", lang))
     axis.set_ylabel(t("rate", lang))
@@ -142,7 +254,10 @@ def grades_chart(data: ReportData, lang: str) -> bytes:
         left += pivot[level].fillna(0)
     axis.set_xlabel("%")
     axis.set_title(t("chart_grades", lang))
-    axis.legend(fontsize=8, ncol=len(pivot.columns), loc="lower center", bbox_to_anchor=(0.5, -0.45))
+    # Below the "%" label, in two columns when long names would run off the edges.
+    long_names = sum(len(str(c)) for c in pivot.columns) > 60
+    axis.legend(fontsize=8, ncol=2 if long_names else len(pivot.columns), loc="upper center",
+                bbox_to_anchor=(0.5, -0.4))  # fmt: skip
     return _png(figure)
 
 

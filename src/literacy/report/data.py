@@ -83,6 +83,22 @@ def t(key: str, lang: str) -> str:
     return TEXT[key].get(lang)
 
 
+def text_or_blank(value: object) -> str:
+    """A value as text, with a missing one (None, NaN, NA) as "": an optional
+    note read back from CSV is NaN, and ``NaN or ""`` is NaN, which once ended
+    every headline sentence with " nan"."""
+    if value is None or value is pd.NA:
+        return ""
+    if isinstance(value, float) and value != value:
+        return ""
+    return str(value)
+
+
+def sentence(*parts: object) -> str:
+    """Parts of a sentence joined by spaces, leaving out missing ones."""
+    return " ".join(text for text in (text_or_blank(p).strip() for p in parts) if text)
+
+
 def flags_text(flags: object, lang: str) -> str:
     if not isinstance(flags, str) or not flags.strip():
         return ""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from literacy.assessment import progress_label, status_label
 from literacy.report.charts import STATUS_COLOURS, all_charts, chart_language
-from literacy.report.data import ReportData, flags_text, t
+from literacy.report.data import ReportData, flags_text, sentence, t, text_or_blank
 
 _CSS = """
 body{font-family:'Noto Sans CJK SC','Microsoft YaHei','Helvetica Neue',Arial,sans-serif;margin:2em auto;
@@ -89,7 +89,8 @@ def _headline(data: ReportData, lang: str) -> str:
     for row in data.assessment.itertuples():
         reliability = flags_text(row.flags, lang)
         colour = STATUS_COLOURS.get(row.status, "#555")
-        target = f"{_fmt(row.target)}% ({html.escape(str(row.target_year))[:4]})" if pd.notna(row.target) else "–"
+        year = html.escape(text_or_blank(row.target_year)[:4])
+        target = f"{_fmt(row.target)}% ({year})" if pd.notna(row.target) else "–"
         cells = [
             html.escape(str(row.name)),
             f'<td class="num">{_fmt(row.estimate)}%',
@@ -102,7 +103,7 @@ def _headline(data: ReportData, lang: str) -> str:
             f'<td class="num">{_fmt(row.path_linear)} / {_fmt(row.path_compound)}',
             f'<td class="num">{_fmt(row.growth_needed)}%',
             f"<td>{html.escape(reliability) or html.escape(t('reliable', lang))}",
-            f"<td>{html.escape(str(row.evidence))} {html.escape(str(row.note or ''))}",
+            f"<td>{html.escape(sentence(row.evidence, row.note))}",
         ]
         klass = ' class="unreliable"' if reliability else ""
         rows.append(f"<tr{klass}><td>" + cells[0] + "</td>" + "</td>".join(cells[1:]) + "</td></tr>")

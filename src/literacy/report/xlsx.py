@@ -48,7 +48,22 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
                 continue
             name = sheet_name(key, lang)
             frame.to_excel(writer, sheet_name=name, index=False)
+            store_text_as_text(writer.sheets[name])
             _format(writer.sheets[name], frame, shares)
+
+
+def store_text_as_text(sheet: Any) -> None:
+    """Make every cell that openpyxl took for a formula a plain string.
+
+    openpyxl stores any ``str`` that begins with ``=`` as a formula, so a
+    respondent's value, plan name or label such as ``=HYPERLINK(...)`` would
+    run when the workbook is opened. The toolkit never writes formulas on
+    purpose, so every formula cell here came from text. Call it on every
+    sheet written from data (reports, XLSForm, templates)."""
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.data_type == "f":
+                cell.data_type = "s"
 
 
 def _format(sheet: Any, frame: pd.DataFrame, shares: bool) -> None:
