@@ -64,8 +64,11 @@ class Design:
     fpc: str | None = None
     lonely_psu: LonelyRule = "fail"
     replicates: Replicates | None = None
-    # "auto": taken from the data's weighting record when ``weight`` is the
-    # weight that record made; None: weights treated as fixed.
+    # The calibration the weights came from, carried into the variance (R's
+    # rake() returns a design for the same reason): "auto" takes the data's
+    # weighting record (attrs, or a CSV's sidecar) and refuses calibrated
+    # weights whose record was lost; a WeightingResult (or its record) passes
+    # it explicitly; None declares the weights fixed.
     calibration: object = "auto"
     # Derived arrays (filled in __post_init__).
     weights: np.ndarray = field(init=False, repr=False)
@@ -110,14 +113,9 @@ class Design:
         n_psu = np.bincount(psu_stratum, minlength=len(stratum_labels))
         set_(self, "n_psu", n_psu)
         set_(self, "fpc_factor", self._fpc_factor(n_psu))
-        if isinstance(self.calibration, str):
-            if self.calibration != "auto":
-                raise LiteracyError("calibration must be 'auto', None or a Calibration.")
-            from literacy.weighting import calibration_for
+        from literacy.weighting import resolve_calibration
 
-            record = data.attrs.get("weighting")
-            calibrated = record and self.weight is not None and record.get("final_weight") == self.weight
-            set_(self, "calibration", calibration_for(data, record) if calibrated else None)
+        set_(self, "calibration", resolve_calibration(data, self.weight, self.calibration))
 
     # ------------------------------------------------------------------ helpers
     @property

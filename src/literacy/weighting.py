@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError
 from literacy.io import read
 from literacy.io.missing import blank_declared_missing
+
+if TYPE_CHECKING:
+    from literacy.design import Design
 
 METHODS = ("poststratify", "rake", "linear", "raking-bounded")
 CELL_SEPARATOR = " | "  # joins the categories of a joint (post-stratification) cell
@@ -307,10 +311,91 @@ def _check_margin_totals(table: pd.DataFrame) -> None:
 
 @dataclass(frozen=True)
 class WeightingResult:
-    data: pd.DataFrame  # input plus the final weight column, attrs["weighting"] set
-    diagnostics: pd.DataFrame  # one row per city (or one row)
-    margins: pd.DataFrame  # target vs achieved for every category
-    record: dict = field(default_factory=dict)
+    """What :func:`weight` returns: the weighted data, its diagnostics, and
+    the record of how the weights were made. :meth:`design` builds the survey
+    design that carries this calibration into every variance."""
+
+    data: pd.DataFrame = field(repr=False)  # input plus the final weight column, attrs["weighting"] set
+    diagnostics: pd.DataFrame = field(repr=False)  # one row per city (or one row)
+    margins: pd.DataFrame = field(repr=False)  # target vs achieved for every category
+    record: dict = field(default_factory=dict, repr=False)
+
+    def __repr__(self) -> str:
+        record = self.record
+        return (
+            f"WeightingResult(method={record.get('method')!r}, final_weight={record.get('final_weight')!r}, "
+            f"rows={len(self.data)}, targets={len(record.get('targets', []))}, by={record.get('by')!r})"
+        )
+
+    def design(
+        self,
+        *,
+        strata: str | None = None,
+        psu: str | None = None,
+        fpc: str | None = None,
+        lonely_psu: str = "fail",
+        data: pd.DataFrame | None = None,
+    ) -> Design:
+        """The design of the weighted data (or of ``data``, e.g. the weighted
+        frame merged with other columns: same respondents, same weights) with
+        this calibration inside, as R's ``rake()`` returns a design."""
+        from literacy.design import Design
+
+        frame = self.data if data is None else data
+        return Design(frame, weight=self.record["final_weight"], strata=strata, psu=psu, fpc=fpc,
+                      lonely_psu=lonely_psu, calibration=self)  # type: ignore[arg-type]  # fmt: skip
+
+
+# Weight columns this process has written by calibration: a frame holding one
+# without its record (merge and concat drop DataFrame.attrs) is refused by
+# Design rather than silently estimated as if its weights were fixed.
+_CALIBRATED_NAMES: set[str] = {"weight_final"}
+
+
+def resolve_calibration(data: pd.DataFrame, weight: str | None, calibration: object) -> Calibration | None:
+    """The calibration a design carries: see ``Design.calibration``."""
+    if calibration is None or weight is None:
+        return None
+    if isinstance(calibration, Calibration):
+        return calibration
+    if isinstance(calibration, WeightingResult):
+        record: Mapping | None = calibration.record
+    elif isinstance(calibration, Mapping):
+        record = calibration
+    elif isinstance(calibration, str) and calibration == "auto":
+        record = data.attrs.get("weighting")
+        if not record or record.get("final_weight") != weight:
+            if weight in _CALIBRATED_NAMES:
+                raise LiteracyError(
+                    f"The weight column {weight!r} holds weights made by calibration, but the data carry no record "
+                    "of it (merge, concat and databases drop DataFrame.attrs; a CSV keeps it in its .meta.json "
+                    "sidecar). Pass calibration=<the WeightingResult> (or build the design with result.design()), "
+                    "or calibration=None to treat the weights as fixed."
+                )
+            return None
+    else:
+        raise LiteracyError(
+            "calibration must be 'auto', None, a WeightingResult or its record, not "
+            f"{type(calibration).__name__}."
+        )
+    if record.get("final_weight") != weight:
+        raise LiteracyError(
+            f"The calibration made the weight column {record.get('final_weight')!r}, but the design's weight is "
+            f"{weight!r}; use weight={record.get('final_weight')!r} or calibration=None."
+        )
+    advice = "rows were added or removed since weighting. Keep every weighted row; domains never need filtering."
+    try:
+        found = calibration_for(data, record)
+    except LiteracyError as error:
+        raise LiteracyError(f"The data no longer match the calibration of {weight!r} ({error}): {advice}") from None
+    assert found is not None
+    final = found.base * found.g
+    if _misfit(found.model, final) > 1e-6:
+        raise LiteracyError(
+            f"The weights in {weight!r} no longer reproduce the calibration targets "
+            f"({_worst_target(found.model, final)}): {advice}"
+        )
+    return found
 
 
 def weight(
@@ -369,6 +454,7 @@ def weight(
         "epsilon": epsilon,
     }
     out.attrs = {**data.attrs, "weighting": record}
+    _CALIBRATED_NAMES.add(out_weight)
     return WeightingResult(
         data=out,
         diagnostics=diagnostics(working, margins.by, base, final, trimmed),
