@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 
 import pandas as pd
@@ -157,14 +158,16 @@ def test_mixed_types_in_a_column(runner, tmp_path):
 
 
 def test_a_failure_midway_leaves_no_output(runner, tmp_path):
-    frame = fieldwork(3000)
+    frame = fieldwork(9000)
     path = tmp_path / "broken.csv"
     frame.to_csv(path, index=False)
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write("1,2,3," * 40 + "\n")  # a row with too many fields, far into the file
+    assert path.stat().st_size > (1 << 20)  # past the part read to detect the encoding
+    last = path.read_bytes().rstrip(b"\n").rsplit(b"\n", 1)[1]
+    with open(path, "ab") as handle:  # the last row again, with bytes that are neither UTF-8 nor GB18030
+        handle.write(last.replace(b",", b",\xff\xfe\xff", 1) + b"\n")
     clean = tmp_path / "clean.csv"
     message = _bad(runner, path, "-o", str(clean), "--chunk-rows", "1000")
-    assert "could not be read as CSV" in message
+    assert "further in the file" in message and "--encoding" in message
     assert sorted(p.name for p in tmp_path.iterdir()) == ["broken.csv"]
 
 
@@ -188,3 +191,24 @@ def test_progress_bar_only_on_a_terminal(monkeypatch, capsys):
         progress(0.5)
         progress(1.0)
     assert "Validating" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("encoding", "mark"), [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+                                                ("utf-32-le", codecs.BOM_UTF32_LE)])  # fmt: skip
+def test_excel_unicode_text_utf16_with_a_byte_order_mark_is_read(runner, tmp_path, encoding, mark):
+    """Excel's "Unicode Text" (UTF-16 with a BOM, tab-separated, CRLF) was refused
+    as "neither UTF-8 nor GB18030" (issue 11)."""
+    frame = fieldwork(60, seed=5)
+    plain = tmp_path / "plain.csv"
+    frame.to_csv(plain, index=False)
+    path = tmp_path / "unicode-text.txt"
+    path.write_bytes(mark + frame.to_csv(sep="\t", index=False, lineterminator="\r\n").encode(encoding))
+    outputs = []
+    for source in (plain, path):
+        out = tmp_path / f"clean-{source.stem}.csv"
+        result = runner.invoke(main, ["validate", str(source), "-q", "cast-2024", "-o", str(out),
+                                      "--rejects", str(tmp_path / f"rejects-{source.stem}.csv")])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        outputs.append(pd.read_csv(out, encoding="utf-8-sig"))
+    pd.testing.assert_frame_equal(outputs[0], outputs[1])
+    assert len(outputs[1]) > 0

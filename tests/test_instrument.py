@@ -74,8 +74,15 @@ def _broken_copy(tmp_path: Path, name: str, change) -> Path:
     raw = yaml.safe_load((REPO / "questionnaires" / f"{name}.yaml").read_text(encoding="utf-8"))
     change(raw)
     path = tmp_path / f"broken-{name}.yaml"
-    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    # PyYAML writes an anchor and alias where two parts share one object; the
+    # toolkit refuses aliases (YAML bombs), and a person would write it out.
+    path.write_text(yaml.dump(raw, Dumper=_NoAliases, allow_unicode=True), encoding="utf-8")
     return path
+
+
+class _NoAliases(yaml.SafeDumper):
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _duplicate_item(raw):

@@ -14,7 +14,17 @@ outside_population  reject   the age is outside the instrument's population
 incomplete          reject   more items are missing than the standard allows
 speeder             flag     completion time < ``speeder_share`` x median
 straight_line       flag     the same code for every answered item (>= 10)
+wrong_field_count   reject   (always) a text row has more or fewer fields than
+                             the header: its fields cannot be placed
+nul_byte            reject   (always) a text row holds a NUL byte (damage)
 ==================  =======  ===================================================
+
+The last two are found while reading (:mod:`literacy.io.files`), so such a
+row reaches the rejects file with its ``source_row`` and reason and its
+answers left blank. ``source_row`` is where the row is in the file the user
+has: for text, its (first) line number minus one, the header being line 1, so
+blank lines count and 1 is the line under the header; for a spreadsheet, its
+sheet row number minus one; otherwise its record number.
 
 A flagged row is kept with a ``flag_<check>`` column set to true. The speeder
 rule (a share of the median duration) is the common survey-industry rule; the
@@ -35,7 +45,7 @@ import pandas as pd
 
 from literacy.errors import LiteracyError
 from literacy.instrument import Instrument, load_instrument
-from literacy.io.files import DEFAULT_CHUNK_ROWS
+from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow
 from literacy.io.platforms import DURATION_COLUMN
 from literacy.io.read import ReadOptions, iter_read
 from literacy.io.tables import TableSink, check_can_write, write_json
@@ -54,6 +64,7 @@ DEFAULT_ACTIONS = {
 }
 SOURCE_ROW = "source_row"
 REASONS = "reject_reasons"
+READING_CHECKS = ("wrong_field_count", "nul_byte")
 
 
 @dataclass(frozen=True)
@@ -71,6 +82,11 @@ class Rules:
     max_missing_share: float | None = None  # default: the instrument's standard
 
     def __post_init__(self) -> None:
+        fixed = sorted(set(self.actions) & set(READING_CHECKS))
+        if fixed:
+            raise LiteracyError(
+                f"{fixed[0]} always rejects: a row whose fields cannot be read as the header says cannot be kept."
+            )
         unknown = set(self.actions) - set(DEFAULT_ACTIONS)
         if unknown:
             raise LiteracyError(
@@ -101,6 +117,10 @@ class Context:
 
 @dataclass
 class Validation:
+    """What :func:`validate` returns: the ``clean`` rows (scoring reads them),
+    the ``rejects`` with ``source_row`` and ``reject_reasons``, and the
+    ``summary`` (counts per reason and column; input rows = clean + rejected)."""
+
     clean: pd.DataFrame
     rejects: pd.DataFrame
     summary: dict[str, Any]
@@ -146,37 +166,34 @@ def validate_file(
     check_can_write([Path(p) for p in outputs], force=force)
 
     ids, durations, rows = [], [], []
-    offset: int | None = None
     needed = {rules.id_column, rules.duration_column}
-    for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, only=needed):
-        frame = chunk.frame
-        if offset is None:
-            offset = chunk.adapter.skip_rows  # a Kobo HXL tag row is not a data row
-        rows.append(np.arange(offset + 1, offset + len(frame) + 1))
-        offset += len(frame)
-        if rules.id_column in frame:
-            ids.append(frame[rules.id_column])
-        if rules.duration_column in frame:
-            durations.append(frame[rules.duration_column])
-    all_rows = np.concatenate(rows)
+    for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, only=needed, keep_bad_rows=True):
+        rows.append(chunk.rows)
+        if rules.id_column in chunk.frame:
+            ids.append(chunk.frame[rules.id_column])
+        if rules.duration_column in chunk.frame:
+            durations.append(chunk.frame[rules.duration_column])
+    all_rows = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     context = whole_file_context(
         pd.concat(ids, ignore_index=True) if ids else None,
         pd.concat(durations, ignore_index=True) if durations else None,
         all_rows,
         rules,
     )
-    del ids, durations, rows
+    del ids, durations, rows, all_rows
 
     counter: Summary | None = None
     with TableSink(clean_path, force=force) as clean_sink, TableSink(rejects_path, force=force) as reject_sink:
-        position = 0
-        for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows):
+        for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, keep_bad_rows=True):
             if counter is None:
                 counter = Summary(instrument, rules, chunk.frame.attrs)
-            chunk_rows_here = all_rows[position : position + len(chunk.frame)]
-            position += len(chunk.frame)
-            clean, rejects = _check_chunk(chunk.frame, chunk_rows_here, instrument, rules, context, counter)
-            clean_sink.append(clean)
+            if len(chunk.frame):
+                clean, rejects = _check_chunk(chunk.frame, chunk.rows, instrument, rules, context, counter)
+                clean_sink.append(clean)
+            else:
+                rejects = pd.DataFrame(columns=[SOURCE_ROW, REASONS, *chunk.frame.columns])
+            if chunk.bad:
+                rejects = _with_bad_rows(rejects, chunk.bad, counter)
             reject_sink.append(rejects)
             if progress:
                 progress(chunk.progress)
@@ -186,6 +203,31 @@ def validate_file(
     if summary_path is not None:
         write_json(summary_path, summary, force=force)
     return summary
+
+
+def _with_bad_rows(rejects: pd.DataFrame, bad: list[BadRow], counter: Summary) -> pd.DataFrame:
+    """Rows the reader could not parse, among the chunk's rejects in file
+    order, with blank answers (integer columns become nullable so that the
+    other rows keep printing as integers)."""
+    columns: dict[str, Any] = {}
+    for column in rejects.columns:
+        if column == SOURCE_ROW:
+            columns[column] = [b.row for b in bad]
+        elif column == REASONS:
+            columns[column] = [b.reason for b in bad]
+        elif pd.api.types.is_integer_dtype(rejects[column].dtype):
+            columns[column] = pd.array([pd.NA] * len(bad), dtype="Int64")
+        else:
+            columns[column] = pd.Series([None] * len(bad), dtype=object)
+    extra = pd.DataFrame(columns, columns=rejects.columns)
+    nullable = {c: "Int64" for c in rejects.columns if c != SOURCE_ROW and pd.api.types.is_integer_dtype(rejects[c])}
+    combined = pd.concat([rejects.astype(nullable), extra], ignore_index=True) if len(rejects) else extra
+    for check in READING_CHECKS:
+        count = sum(1 for b in bad if b.reason.startswith(check))
+        if count:
+            counter.count(check, "reject", count)
+    counter.rows(len(bad), 0, len(bad))
+    return combined.sort_values(SOURCE_ROW, kind="stable").reset_index(drop=True)
 
 
 def parse_actions(pairs: Iterable[str]) -> dict[str, str]:

@@ -9,13 +9,14 @@ back as the file holds it (the toolkit's own intermediate files).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from literacy.instrument import Instrument, load_instrument
-from literacy.io.files import DEFAULT_CHUNK_ROWS, iter_file, read_file
+from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow, iter_file, read_file
 from literacy.io.platforms import Adapter, ColumnMapping, plan_adapter, read_mapping
 
 
@@ -62,9 +63,14 @@ def read(
 
 @dataclass
 class AdaptedChunk:
+    """Mapped rows, each row's ``source_row`` (``rows``) and the rows set
+    aside unparsed (``bad``, only with ``keep_bad_rows``)."""
+
     frame: pd.DataFrame
     progress: float
     adapter: Adapter
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    bad: list[BadRow] = field(default_factory=list)
 
 
 def iter_read(
@@ -74,20 +80,24 @@ def iter_read(
     *,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     only: set[str] | None = None,
+    keep_bad_rows: bool = False,
 ) -> Iterator[AdaptedChunk]:
     """Stream an export chunk by chunk, mapped onto the instrument. The
     mapping is planned from the first rows and reused for every chunk.
 
     ``only`` names target columns (e.g. the respondent id): then only the
     source columns behind them are read, for a cheap pass over a big file.
+    ``keep_bad_rows`` hands malformed rows on instead of stopping at the first.
     """
     options = options or ReadOptions()
     instrument = load_instrument(questionnaire)
     reading = {"kind": options.file_format, "encoding": options.encoding, "sheet": options.sheet}
-    head = next(iter_file(path, chunk_rows=min(chunk_rows, 1000), **reading)).frame
+    head = next(iter_file(path, chunk_rows=min(chunk_rows, 1000), keep_bad_rows=keep_bad_rows, **reading)).frame
     adapter = plan_adapter(head, instrument, platform=options.platform, mapping=options.column_mapping())
     columns = adapter.source_columns(only) if only is not None else None
     first = True
-    for chunk in iter_file(path, chunk_rows=chunk_rows, columns=columns, **reading):
-        yield AdaptedChunk(adapter.apply(chunk.frame, first_chunk=first), chunk.progress, adapter)
+    for chunk in iter_file(path, chunk_rows=chunk_rows, columns=columns, keep_bad_rows=keep_bad_rows, **reading):
+        rows = chunk.rows[adapter.skip_rows :] if first else chunk.rows  # a Kobo HXL tag row is not a data row
+        frame = adapter.apply(chunk.frame, first_chunk=first)
+        yield AdaptedChunk(frame, chunk.progress, adapter, rows, chunk.bad)
         first = False
