@@ -595,7 +595,7 @@ def _check_header(path: Path, header: bytes, layout: TextLayout) -> int:
     return len(names)
 
 
-def refuse_duplicate_columns(path: Path, names: list[Any]) -> None:
+def refuse_duplicate_columns(path: Path | str, names: list[Any]) -> None:
     """Two columns with one name (pandas would quietly call the second
     ``city.1``) leave it unclear which holds the answers."""
     seen: dict[str, list[int]] = {}

@@ -15,9 +15,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from literacy.errors import LiteracyError
 from literacy.instrument import Instrument, load_instrument
-from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow, iter_file, read_file
+from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow, iter_file, read_file, refuse_duplicate_columns
 from literacy.io.platforms import Adapter, ColumnMapping, plan_adapter, read_mapping
+from literacy.scoring import item_results
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class ReadOptions:
 
 
 def read(
-    path: str | Path,
+    source: str | Path | pd.DataFrame,
     questionnaire: Instrument | str | None = None,
     *,
     platform: str = "auto",
@@ -45,20 +47,132 @@ def read(
     file_format: str | None = None,
     sheet: str | int | None = None,
     mapping: str | Path | ColumnMapping | None = None,
+    blanks_are_unanswered: bool = False,
 ) -> pd.DataFrame:
-    """Read an export (CSV/TSV, Excel, SPSS, Stata, SAS, Parquet) into a DataFrame.
+    """Read an export (CSV/TSV, Excel, SPSS, Stata, SAS, Parquet), or take a
+    DataFrame already in memory, into the toolkit's table.
 
     With ``questionnaire``, columns are renamed to item and respondent-field
     ids and answers become the instrument's codes; ``attrs["ingest"]`` says
     how (platform, column map). ``attrs["labels"]`` keeps the file's variable
     and value labels and declared missing codes.
+
+    A DataFrame goes through the same adapters and checks as a file. Readers
+    outside the toolkit often blank declared codes (``pandas.read_spss`` and
+    haven's ``read_sav`` turn don't know = 8 and refused = 9 into NaN) or put
+    value labels where codes were: both change scores silently, so a frame
+    that looks like either is refused with a pointer to ``literacy.read(path)``;
+    ``blanks_are_unanswered=True`` says its blanks really are unanswered.
     """
-    frame = read_file(path, kind=file_format, encoding=encoding, sheet=sheet)
+    if isinstance(source, pd.DataFrame):
+        return _read_frame(source, questionnaire, platform=platform, mapping=mapping,
+                           blanks_are_unanswered=blanks_are_unanswered)  # fmt: skip
+    frame = read_file(source, kind=file_format, encoding=encoding, sheet=sheet)
     if questionnaire is None:
         return frame
     instrument = load_instrument(questionnaire)
     adapter = plan_adapter(frame, instrument, platform=platform, mapping=ReadOptions(mapping=mapping).column_mapping())
     return adapter.apply(frame)
+
+
+def _read_frame(
+    frame: pd.DataFrame,
+    questionnaire: Instrument | str | None,
+    *,
+    platform: str,
+    mapping: str | Path | ColumnMapping | None,
+    blanks_are_unanswered: bool,
+) -> pd.DataFrame:
+    """A frame in memory: the file checks that apply to it, the adapters, and
+    the two signs of a reader that lost the codes."""
+    refuse_duplicate_columns("The DataFrame", list(frame.columns))
+    if questionnaire is None:
+        return frame
+    instrument = load_instrument(questionnaire)
+    adapter = plan_adapter(frame, instrument, platform=platform, mapping=ReadOptions(mapping=mapping).column_mapping())
+    adapted = adapter.apply(frame)
+    items = [item.id for item in instrument.items if item.id in adapted.columns]
+    if len(items) < len(instrument.item_ids):
+        return adapted  # scoring and validation name the missing item columns
+    results = item_results(adapted, instrument)
+    # Text where a code should be (an invalid number such as 99 is for
+    # validation to reject, not a sign of labels).
+    texts = {
+        item_id: [v for v in pd.unique(adapted.loc[result.invalid, item_id].astype(str)) if not _is_number(v)]
+        for item_id, result in results.items()
+        if result.invalid.any() and _holds_text(frame, adapter, item_id)
+    }
+    labelled = [item_id for item_id, values in texts.items() if values]
+    if labelled:
+        item_id = labelled[0]
+        shown = ", ".join(map(repr, texts[item_id][:3]))
+        raise LiteracyError(
+            f"Item {item_id} (and {len(labelled) - 1} more) holds labels the instrument does not know ({shown}): "
+            "the frame carries value labels in place of codes (pandas.read_spss does this by default). Read the "
+            "file with literacy.read(path, instrument), which keeps the codes, or map the labels with mapping=."
+        )
+    if blanks_are_unanswered or frame.attrs.get("labels") is not None or frame.attrs.get("source"):
+        return adapted  # read by the toolkit, or the caller vouches for the blanks
+    answers = adapted[items]
+    blank = int(answers.isna().sum().sum())
+    refusals = set(instrument.missing.answered_as_wrong)
+    said_per_item = answers.isin(refusals | {str(c) for c in refusals}).sum()
+    # pandas.read_spss keeps ReadStat's value labels in attrs but reads
+    # declared missing values as blanks: an item whose labels name don't know
+    # or refused, with blanks and not one such answer, lost its codes.
+    value_labels = frame.attrs.get("variable_value_labels") or {}
+    source_of = {target: source for source, target in adapter.renames.items()}
+    lost_items = [
+        item for item in items
+        if said_per_item[item] == 0 and answers[item].isna().any()
+        and refusals & {_as_code(k) for k in value_labels.get(source_of.get(item, item), {})}
+    ]  # fmt: skip
+    if lost_items:
+        raise LiteracyError(
+            f"{len(lost_items)} item column(s) of the frame (e.g. {lost_items[0]}) have value labels for don't "
+            f"know or refused but not one such answer, while {blank:,} item answers are blank: its reader "
+            "(pandas.read_spss) read the declared codes as blanks, which changes scores (don't know and refused "
+            "count as wrong, blanks as unanswered). Read the file with literacy.read(path, instrument), which keeps "
+            "the codes, or pass blanks_are_unanswered=True."
+        )
+    said = int(said_per_item.sum())
+    if said == 0 and blank >= max(1, 0.02 * answers.size):
+        raise LiteracyError(
+            f"None of the frame's item answers is don't know or refused, yet {blank:,} of {answers.size:,} are blank: "
+            "a reader outside the toolkit (pandas.read_spss, haven's read_sav) may have turned declared codes such "
+            "as 8 and 9 into blanks, which changes scores. Read the file with literacy.read(path, instrument), or "
+            "pass blanks_are_unanswered=True if the blanks really are unanswered."
+        )
+    return adapted
+
+
+def _as_code(value: object) -> object:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else number
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _holds_text(frame: pd.DataFrame, adapter: Adapter, item_id: str) -> bool:
+    """Whether the source column of an item held text or categories (labels)."""
+    sources = [source for source, target in adapter.renames.items() if target == item_id] or [item_id]
+    for source in sources:
+        if source in frame.columns:
+            dtype = frame[source].dtype
+            if isinstance(dtype, pd.CategoricalDtype) or pd.api.types.is_object_dtype(dtype) or isinstance(
+                dtype, pd.StringDtype
+            ):
+                return True
+    return False
 
 
 @dataclass
