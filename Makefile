@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint install browser fonts schemas clean
+.PHONY: demo test lint install browser fonts schemas docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ lint: install
 # from their one definition (src/literacy/schemas.py) into the source tree.
 schemas: install
 	PYTHONPATH=src $(BIN)/python -c "from literacy.schemas import write_schemas; write_schemas('src/literacy/reference/schemas')"
+
+# The API reference: pdoc renders the docstrings of the public API
+# (literacy.__all__) into docs/api/ (not committed; open docs/api/literacy.html).
+docs: install
+	$(BIN)/python -m pdoc --docformat markdown -o docs/api literacy
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info $(DEMO_OUT)

@@ -77,3 +77,7 @@ def test_weight_design_equals_the_command_line(weighted, tmp_path):
 
 def test_short_reprs(weighted):
     assert len(repr(weighted)) < 200 and "rake" in repr(weighted)
+    margins = literacy.read_margins(sample_data_dir() / "margins.csv", by="city")
+    for thing in (literacy.load_instrument("cast-2024"), margins, weighted.design(**DESIGN)):
+        assert len(repr(thing)) < 200, repr(thing)[:300]
+    assert repr(margins).startswith("Margins(variables=['age_band', 'education', 'sex', 'urban_rural']")

@@ -461,14 +461,14 @@ def test_a_legacy_xls_is_size_capped(tmp_path, monkeypatch):
 
 
 def test_the_readme_validation_setting_now_reads(tmp_path):
-    from literacy.pipeline import _rules
+    from literacy.validate import Rules
 
     path = tmp_path / "run.yaml"
     path.write_text(
         "instrument: cast-2024\ninputs: [x.csv]\nassessment: {year: 2024}\nvalidation: {on: {speeder: reject}}\n",
         encoding="utf-8",
     )
-    assert _rules(load_config(path)["validation"]).action("speeder") == "reject"
+    assert Rules.from_settings(load_config(path)["validation"]).action("speeder") == "reject"
 
 
 def test_the_reading_checks_cannot_be_switched_off(export, tmp_path):

@@ -27,8 +27,8 @@ def test_csv_output_has_domain_columns_then_the_fixed_columns(tmp_path):
     result = run("--by", "race", "--by", "race,RIAGENDR", "--missing-outcome", "subset", "-o", str(out))
     assert result.exit_code == 0, result.output
     table = pd.read_csv(out, encoding="utf-8-sig")
-    assert list(table.columns[:2]) == ["race", "RIAGENDR"]
-    assert list(table.columns[2 : 2 + len(FIXED_COLUMNS)]) == FIXED_COLUMNS
+    assert list(table.columns[:3]) == ["breakdown", "race", "RIAGENDR"]
+    assert list(table.columns[3 : 3 + len(FIXED_COLUMNS)]) == FIXED_COLUMNS
     assert len(table) == 4 + 8
     reference = pd.DataFrame(R["cases"]["nhanes_race_logit"])
     by_race = table[table["RIAGENDR"].isna()].merge(reference, on="race", suffixes=("", "_r"))
@@ -42,7 +42,7 @@ def test_json_and_table_formats(tmp_path):
     assert payload["metadata"]["estimate"]["ci_method"] == "korn-graubard"
     assert payload["rows"][0]["df"] == 16
     table = run("--by", "race", "--format", "table")
-    assert table.stdout.splitlines()[0].split()[:3] == ["race", "estimate", "se"]
+    assert table.stdout.splitlines()[0].split()[:4] == ["breakdown", "race", "estimate", "se"]
 
 
 def test_plain_csv_with_na_for_missing(tmp_path):
@@ -50,7 +50,7 @@ def test_plain_csv_with_na_for_missing(tmp_path):
     pd.read_csv(NHANES).to_csv(source, index=False, na_rep="NA")
     result = CliRunner().invoke(main, ["estimate", str(source), "--outcome", "HI_CHOL", *DESIGN])
     assert result.exit_code == 0, result.output
-    assert float(result.stdout.splitlines()[1].split(",")[0]) == pytest.approx(0.112142956349692)
+    assert float(result.stdout.splitlines()[1].split(",")[1]) == pytest.approx(0.112142956349692)
 
 
 def test_replicates_from_the_design():

@@ -82,7 +82,7 @@ def test_row_order_does_not_matter_and_nothing_is_lost(data, seed):
 def test_result_has_the_fixed_columns_in_order():
     data = pd.DataFrame({"y": [0, 1, 1, 0], "city": ["a", "a", "b", "b"]})
     result = estimate(Design(data), "y", "city")
-    assert list(result.columns) == ["city", *FIXED_COLUMNS, "population", "n_eff"]
+    assert list(result.columns) == ["breakdown", "city", *FIXED_COLUMNS, "population", "n_eff"]
 
 
 def test_equal_weights_reduce_to_simple_random_sampling():
@@ -153,7 +153,7 @@ def test_a_domain_in_one_psu_has_zero_df_and_says_so():
 def test_lonely_psu_fails_by_default_naming_the_stratum():
     data = _two_strata()
     data = data[~((data.h == "B") & (data.psu != 1))]
-    with pytest.raises(LiteracyError, match=r"Stratum B has only one PSU.*--lonely-psu remove\|certainty\|adjust"):
+    with pytest.raises(LiteracyError, match=r'Stratum B has only one PSU.*lonely_psu="remove"\|"certainty"\|"adjust"'):
         estimate(Design(data, weight="w", strata="h", psu="psu"), "y")
     assert not np.isnan(estimate(Design(data, weight="w", strata="h", psu="psu", lonely_psu="adjust"), "y").se[0])
 
@@ -311,7 +311,7 @@ def test_the_grade_distribution_of_a_scored_file():
     raw = read(REPO / "sample_data" / "responses-spss.sav", "cast-2024")
     scored = score(validate(raw, "cast-2024").clean, "cast-2024")
     result = estimate(Design(scored), "grade", "city", labels="codes")
-    assert set(result.columns[:2]) == {"city", "level"}
+    assert list(result.columns[:3]) == ["breakdown", "city", "level"]
     assert result["level"].unique().tolist() == ["low", "basic", "literate", "advanced"]
     assert np.allclose(result.groupby("city")["estimate"].sum(), 1.0)
     shares = scored.groupby("city")["grade"].value_counts(normalize=True)
@@ -339,10 +339,10 @@ def test_chunking_over_domains_gives_the_same_answer(monkeypatch, replicates):
 
 def test_auto_takes_0_1_and_booleans_as_proportions_and_refuses_other_numbers():
     data = pd.DataFrame({"y": [0, 1, 2, 1, 0, 2, 3, 4, 5, 6, 1, 0], "flag": [True, False] * 6})
-    refusal = r"'y' is not 0/1 \(it holds 0, 1, 2, 3, 4, \.\.\.\), so pass --statistic mean"
+    refusal = r"'y' is not 0/1 \(it holds 0, 1, 2, 3, 4, \.\.\.\), so pass statistic=.mean."
     with pytest.raises(LiteracyError, match=refusal):
         estimate(Design(data), "y")
-    with pytest.raises(LiteracyError, match="--statistic distribution"):
+    with pytest.raises(LiteracyError, match=r"statistic=.distribution."):
         contrast(Design(data), "y", {"flag": True}, {"flag": False})
     mean = estimate(Design(data), "y", statistic="mean")
     assert mean.attrs["estimate"]["statistic"] == "mean"

@@ -23,7 +23,7 @@ def _nhanes() -> Design:
 
 def test_spss_value_labels_sit_beside_their_codes():
     result = estimate(_nhanes(), "HI_CHOL", "race")
-    assert list(result.columns[:2]) == ["race", "race_label"]
+    assert list(result.columns[:3]) == ["breakdown", "race", "race_label"]
     assert dict(zip(result["race"], result["race_label"], strict=True)) == {
         1: "Hispanic", 2: "Non-Hispanic White", 3: "Non-Hispanic Black", 4: "Other"
     }  # fmt: skip
@@ -60,7 +60,7 @@ def test_a_grade_distribution_labels_its_levels_only_when_labelled():
     data = pd.DataFrame({"grade": ["low", "basic", "low", "literate"], "sex": [1, 2, 1, 2]})
     result = estimate(Design(data), "grade", "sex")
     assert "level_label" not in result  # grades are not value-labelled in a plain frame
-    assert list(result.columns[:3]) == ["sex", "sex_label", "level"]
+    assert list(result.columns[:4]) == ["breakdown", "sex", "sex_label", "level"]
     assert set(result["sex_label"]) == {"男", "女"}  # codes 1/2 of the respondent block
 
 
@@ -72,5 +72,16 @@ def test_the_command_writes_labels_and_gap_still_finds_its_rows(tmp_path):
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     table = read(out)
-    assert list(table.columns[:2]) == ["race", "race_label"]
+    assert list(table.columns[:3]) == ["breakdown", "race", "race_label"]
     assert table.loc[table["race"] == 2, "race_label"].item() == "Non-Hispanic White"
+
+
+def test_the_instrument_labels_fields_whose_file_labels_name_other_codes():
+    """The sample .sav labels sex 1/2; the reader turns them into male/female,
+    which the file's labels no longer name: the respondent block's do."""
+    from literacy.pipeline import sample_data_dir
+
+    data = read(sample_data_dir() / "responses-spss.sav", "cast-2024")
+    assert "sex" in (data.attrs.get("labels") or {}).get("values", {})  # the file does label sex
+    result = estimate(Design(data.assign(one=1)), "one", "sex", lang="zh", statistic="mean")
+    assert set(result["sex_label"]) == {"男", "女"}

@@ -49,8 +49,8 @@ def test_demo_writes_every_step_and_a_manifest(demo_run):
     assessment = pd.read_csv(folder / "assessment.csv", encoding="utf-8-sig")
     assert assessment["jurisdiction"].tolist() == ["wuhai", "xuzhou", "shenzhen"]
     truth = pd.read_csv(sample_data_dir() / "truth.csv", encoding="utf-8-sig")
-    truth = truth.query("group == 'all'").set_index("city")["rate"] * 100
-    for row in assessment.itertuples():  # the shipped sample's intervals cover its truth
+    truth = truth.query("group == 'all'").set_index("city")["rate"]
+    for row in assessment.itertuples():  # the shipped sample's intervals (proportions) cover its truth
         assert row.ci_lower <= truth[row.jurisdiction] <= row.ci_upper
 
 

@@ -44,7 +44,7 @@ def test_weight_then_estimate_carries_the_calibration(tmp_path, margins):
     estimated = runner.invoke(main, ["estimate", str(out), "--outcome", "hi_api", "--weight", "weight_final",
                                      "--psu", "dnum", "--fpc", "fpc"])  # fmt: skip
     assert estimated.exit_code == 0, estimated.output
-    se = float(estimated.stdout.splitlines()[1].split(",")[1])
+    se = float(estimated.stdout.splitlines()[1].split(",")[2])  # breakdown, estimate, se
     assert se == pytest.approx(R["raking"]["whole"][0]["se"], rel=1e-6)
     assert "calibrated (raking-bounded)" in estimated.stderr
 

@@ -214,7 +214,7 @@ def test_negative_linear_weights_are_refused():
     margins = pd.DataFrame(
         {"variable": ["a", "a", "b", "b"], "category": ["x", "y", "p", "q"], "target": [90.0, 10, 10, 90]}
     )
-    with pytest.raises(LiteracyError, match="negative weights; use --method raking-bounded"):
+    with pytest.raises(LiteracyError, match='negative weights; use method="raking-bounded" or bounds='):
         weight(data, margins_from_frame(margins), base_weight="w", method="linear")
 
 

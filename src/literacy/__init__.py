@@ -2,7 +2,21 @@
 exports, with design-based uncertainty, and compare it with plan targets.
 
 The public Python API; each function is one step of the flow
-read -> validate -> score -> weight -> estimate -> compare -> report.
+read -> validate -> score -> add_groups -> weight -> estimate -> gap -> report,
+and each class is what a step returns or takes. Everything a pipeline needs is
+importable from ``literacy`` itself (see ``__all__``); errors a user can cause
+raise :class:`LiteracyError` with a plain message.
+
+    import literacy
+
+    cast = literacy.load_instrument("cast-2024")
+    checked = literacy.validate(literacy.read("responses.sav", cast), cast)
+    scored = literacy.add_groups(literacy.score(checked.clean, cast))
+    weighted = literacy.weight(scored, literacy.read_margins("margins.csv", by="city"),
+                               base_weight="base_weight")
+    design = weighted.design(strata="district", psu="community")
+    rates = literacy.estimate(design, "literate", by="city")
+    assessment = literacy.gap(rates, ["wuhai-2021-2025"], year=2025)
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -16,24 +30,35 @@ from literacy.assessment import counted_progress, disparities, gap
 from literacy.design import Design
 from literacy.errors import LiteracyError
 from literacy.estimation import Reliability, contrast, estimate
+from literacy.groups import add_groups
 from literacy.instrument import Instrument, list_instruments, load_instrument
 from literacy.io import read, write_table
-from literacy.pipeline import demo, run
-from literacy.plans import list_plans, load_plan
+from literacy.pipeline import RunResult, demo, run
+from literacy.plans import Plan, list_plans, load_plan
 from literacy.report import ReportData, report
 from literacy.scoring import score
 from literacy.validate import Rules, Validation, validate
-from literacy.weighting import read_margins, weight
+from literacy.weighting import Margins, WeightingResult, read_margins, weight
+
+ValidationResult = Validation
+"""What :func:`validate` returns (the same class as :class:`Validation`):
+``clean``, ``rejects`` with their reasons, and the ``summary`` counts."""
 
 __all__ = [
     "Design",
     "Instrument",
     "LiteracyError",
+    "Margins",
+    "Plan",
     "Reliability",
     "ReportData",
     "Rules",
+    "RunResult",
     "Validation",
+    "ValidationResult",
+    "WeightingResult",
     "__version__",
+    "add_groups",
     "contrast",
     "counted_progress",
     "demo",

@@ -1,7 +1,12 @@
 """Target-gap assessment: is a jurisdiction on course for its plan's target?
 
-For each jurisdiction with an estimate (rates are shares in the estimates
-table, percentages in plans and in this output):
+Units (README "Units"): every share in the tables this module returns is a
+proportion from 0 to 1, and a gap is a difference of proportions (0.023 is
+2.3 points); plan files hold percent as their documents word them, and
+:func:`plan_share` is the one place a plan's percent becomes a proportion.
+Percent is formatting, applied by the reports and ``--format table``.
+
+For each jurisdiction with an estimate:
 
 * the gap to the target in percentage points, with its interval (the
   estimate's interval shifted by the target);
@@ -35,7 +40,7 @@ from dataclasses import dataclass
 import pandas as pd
 from scipy import stats
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.instrument import Text
 from literacy.labels import domain_columns
 from literacy.plans import CountedTarget, Plan, load_plan
@@ -54,6 +59,49 @@ PROGRESS = {
     "deterioration": Text("倒退", "deterioration"),
     "indeterminate": Text("不确定（区间跨越类别）", "indeterminate (the interval spans categories)"),
     "not_assessed": Text("无法评估", "not assessed"),
+}
+# What each number column of the returned tables holds, for the reports and
+# `--format table`: "percent" a proportion shown as 12.3% (shares, growth
+# rates), "points" a difference of proportions shown as +2.3 points, "se" a
+# standard error shown in points. Columns not named are not shares.
+ASSESSMENT_UNITS = {
+    "estimate": "percent",
+    "ci_lower": "percent",
+    "ci_upper": "percent",
+    "se": "se",
+    "target": "percent",
+    "gap": "points",
+    "gap_lower": "points",
+    "gap_upper": "points",
+    "baseline": "percent",
+    "path_linear": "percent",
+    "path_compound": "percent",
+    "gap_to_path_linear": "points",
+    "gap_to_path_compound": "points",
+    "observed_growth": "percent",
+    "required_growth": "percent",
+    "growth_needed": "percent",
+    "increase_per_year_needed": "points",
+}
+DISPARITY_UNITS = {
+    "estimate_first": "percent",
+    "estimate_second": "percent",
+    "estimate": "points",
+    "se": "se",
+    "ci_lower": "points",
+    "ci_upper": "points",
+}
+# A counted target worded in percent (unit "%" in the plan) is a share: its
+# target, achieved and expected values are proportions ("if_share": percent in
+# the rows whose unit is SHARE_UNIT), other targets count persons, bases, ...
+# The shares of the target reached may pass 1 (120% of the target).
+SHARE_UNIT = Text("比例", "share")
+COUNTED_UNITS = {
+    "target_value": "if_share",
+    "achieved": "if_share",
+    "expected_by_now": "if_share",
+    "share_of_target": "percent",
+    "share_of_expected": "percent",
 }
 # Eurostat / open-sdg progress ratio thresholds.
 ON_TRACK, ACCELERATION = 0.95, 0.60
@@ -93,9 +141,15 @@ ASSESSMENT_COLUMNS = [
     "progress_ratio_upper",
     "progress",
     "growth_needed",
-    "points_per_year_needed",
+    "increase_per_year_needed",
     "note",
 ]
+
+
+def plan_share(percent: float) -> float:
+    """A plan's number (percent, as its document words it) as the proportion
+    every table holds: the one conversion, so that no caller divides by 100."""
+    return percent / 100
 
 
 @dataclass(frozen=True)
@@ -103,29 +157,32 @@ class Settings:
     year: int
     alpha: float = 0.05
     domain: str = "city"
-    lang: str = "en"
+    lang: str = "zh"
 
 
 def gap(
     estimates: pd.DataFrame,
-    plans: list[Plan | str] | Plan | str,
+    plans: list[Plan] | list[str] | list[Plan | str] | Plan | str,
     *,
     year: int,
     domain: str = "city",
     alpha: float = 0.05,
-    lang: str = "en",
+    lang: str = "zh",
 ) -> pd.DataFrame:
     """One row per plan whose jurisdiction has an estimate in ``estimates``.
 
     A plan matches the row whose ``domain`` column equals the plan's
     jurisdiction code and whose other domain columns are empty; a single plan
-    with no such row uses the table's overall row (a one-city survey).
+    with no such row uses the table's overall row (a one-city survey, or the
+    national plan against a national sample). Shares are proportions 0-1
+    (see the module docstring); ``lang`` (zh by default, as everywhere in the
+    API and CLI) is the language of the names and sentences.
     """
     if not 0 < alpha < 0.5:
         raise LiteracyError(f"alpha must be between 0 and 0.5, not {alpha}.")
     loaded = [load_plan(p) for p in (plans if isinstance(plans, list) else [plans])]
     if not loaded:
-        raise LiteracyError("Name at least one plan (--plan ID or FILE).")
+        raise LiteracyError(f"Name at least one plan ({spell('--plan ID or FILE', 'a plan id, file or Plan')}).")
     _require_estimate_columns(estimates)
     settings = Settings(year, alpha, domain, lang)
     rows = []
@@ -135,12 +192,7 @@ def gap(
             continue
         rows.append(assess_one(row, plan, settings))
     if not rows:
-        codes = ", ".join(p.code for p in loaded)
-        seen = sorted(map(str, estimates[domain].dropna().unique())) if domain in estimates else []
-        raise LiteracyError(
-            f"No estimate for {codes}: the estimates' {domain!r} column holds "
-            f"{', '.join(seen) if seen else 'nothing'}; estimate by {domain} or choose the plan of a surveyed area."
-        )
+        raise LiteracyError(_no_estimate(estimates, loaded, domain))
     table = pd.DataFrame(rows, columns=ASSESSMENT_COLUMNS)
     table.attrs = {
         "assessment": {
@@ -158,9 +210,9 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
     """The assessment of one estimate (a share) against ``plan``."""
     lang = settings.lang
     year = settings.year
-    p = 100 * float(row["estimate"])
-    low, high = 100 * float(row["ci_lower"]), 100 * float(row["ci_upper"])
-    se = 100 * float(row["se"]) if pd.notna(row["se"]) else math.nan
+    p = float(row["estimate"])
+    low, high = float(row["ci_lower"]), float(row["ci_upper"])
+    se = float(row["se"]) if pd.notna(row["se"]) else math.nan
     df = float(row["df"]) if pd.notna(row.get("df")) else math.inf
     out: dict[str, object] = {
         "jurisdiction": plan.code,
@@ -184,7 +236,7 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
             progress="not_assessed",
         )
         return out
-    t = target.value
+    t = plan_share(target.value)
     out.update(
         target_year=target.year,
         target=t,
@@ -199,7 +251,7 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
         p_value_met=p_met,
         p_value_not_met=p_not,
         status=status,
-        evidence=_evidence(status, p, low, high, target, p_met, p_not, row, lang),
+        evidence=_evidence(status, p, low, high, target, t, p_met, p_not, row, lang),
     )
     if year > target.year:
         notes.append(
@@ -217,7 +269,7 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
         )
         out.update(progress="not_assessed")
     else:
-        b, y0, y_t = baseline.value, baseline.year, target.year
+        b, y0, y_t = plan_share(baseline.value), baseline.year, target.year
         out.update(baseline_year=y0, baseline=b)
         share = min(max((year - y0) / (y_t - y0), 0.0), 1.0)
         linear = b + (t - b) * share
@@ -226,12 +278,12 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
             path_linear=linear, path_compound=compound, gap_to_path_linear=p - linear, gap_to_path_compound=p - compound
         )
         required = (t / b) ** (1 / (y_t - y0)) - 1
-        out["required_growth"] = 100 * required
+        out["required_growth"] = required
         if year > y0:
             ratios = [_ratio(value, b, year - y0, required) for value in (p, low, high)]
             observed = (p / b) ** (1 / (year - y0)) - 1 if p > 0 else -1.0
             out.update(
-                observed_growth=100 * observed,
+                observed_growth=observed,
                 progress_ratio=ratios[0],
                 progress_ratio_lower=ratios[1],
                 progress_ratio_upper=ratios[2],
@@ -244,8 +296,8 @@ def assess_one(row: pd.Series, plan: Plan, settings: Settings) -> dict[str, obje
             out["progress"] = "not_assessed"
             notes.append(_text(lang, "调查年份不晚于基线年份。", "The survey year is not after the baseline year."))
     if year < target.year and p > 0:
-        out["growth_needed"] = 100 * ((t / p) ** (1 / (target.year - year)) - 1)
-        out["points_per_year_needed"] = (t - p) / (target.year - year)
+        out["growth_needed"] = (t / p) ** (1 / (target.year - year)) - 1
+        out["increase_per_year_needed"] = (t - p) / (target.year - year)
     out["note"] = " ".join(notes)
     return out
 
@@ -293,15 +345,18 @@ def _evidence(
     low: float,
     high: float,
     target: object,
+    value: float,
     p_met: float,
     p_not: float,
     row: pd.Series,
     lang: str,
 ) -> str:
+    """The decision in one sentence, numbers in percent (the sentence is for
+    people; ``value`` is the target as a proportion)."""
     wording = target.describe(lang)  # type: ignore[attr-defined]
     level = row.get("level_ci", 0.95)
-    interval = f"{low:.1f}–{high:.1f}"
-    value = target.value  # type: ignore[attr-defined]
+    interval = f"{100 * low:.1f}–{100 * high:.1f}"
+    p = 100 * p
     # The one-sided test at 5% can decide while the two-sided 95% interval
     # still reaches the target: say so rather than let the two disagree silently.
     caveat_zh = "（双侧 95% 置信区间仍包含目标值）" if low <= value <= high else ""
@@ -339,8 +394,9 @@ def _require_estimate_columns(estimates: pd.DataFrame) -> None:
     absent = [c for c in needed if c not in estimates.columns]
     if absent:
         raise LiteracyError(
-            f"The estimates table lacks {', '.join(absent)}; give the output of `literacy estimate` "
-            "(columns estimate, se, ci_lower, ci_upper, df, n, ...)."
+            f"The estimates table lacks {', '.join(absent)}; give the output of "
+            f"{spell('`literacy estimate`', 'literacy.estimate')} (columns estimate, se, ci_lower, ci_upper, df, "
+            "n, ...)."
         )
     if "level" in estimates.columns:
         raise LiteracyError("The estimates are a distribution (a level column); estimate the 0/1 literate rate.")
@@ -361,15 +417,61 @@ def _jurisdiction_row(estimates: pd.DataFrame, plan: Plan, domain: str, *, singl
     return None
 
 
+def _no_estimate(estimates: pd.DataFrame, plans: list[Plan], domain: str) -> str:
+    """Why no plan found its row, naming what is actually missing: the
+    domain's own rows (the table is only crossed, e.g. city x sex), the
+    overall row (a national or single-area plan), or the area itself."""
+    codes = ", ".join(p.code for p in plans)
+    by = domain_columns(estimates)
+    if domain not in estimates:
+        if len(plans) == 1 and by:
+            return (
+                f"No estimate for {codes}: the estimates are broken down by {', '.join(by)} with no {domain!r} "
+                f"column and no overall row (every domain column empty), which the {plans[0].id} plan is "
+                f"compared with; estimate the whole sample too, with "
+                f"{spell('`literacy estimate` without --by', f'by=[[], {by!r}]')}, or by {domain}."
+            )
+        return (
+            f"No estimate for {codes}: the estimates have no {domain!r} column; estimate by {domain} "
+            f"({spell(f'--by {domain}', f'by=[[{domain!r}]]')}) or choose the plan of the surveyed area."
+        )
+    present = set(estimates[domain].dropna().astype(str))
+    crossed = [p for p in plans if p.code in present]
+    if crossed:
+        others = [c for c in by if c != domain]
+        with_others = [domain, *others]
+        return (
+            f"No estimate for {', '.join(p.code for p in crossed)} alone: the estimates are broken down by "
+            f"{' and '.join(with_others)} together, with no row for {domain} by itself; estimate with "
+            f"{spell(f'--by {domain} --by {chr(44).join(with_others)}', f'by=[[{domain!r}], {with_others!r}]')}."
+        )
+    seen = ", ".join(sorted(present)) or "nothing"
+    if len(plans) == 1:
+        return (
+            f"No estimate for {codes}: no {domain} is {codes!r} (the {domain} column holds {seen}) and the "
+            f"estimates have no overall row (every domain column empty), which the {plans[0].id} plan is "
+            f"compared with; estimate the whole sample too, with "
+            f"{spell('`literacy estimate` without --by', f'by=[[], [{domain!r}]]')}."
+        )
+    return (
+        f"No estimate for {codes}: the estimates' {domain} column holds {seen}; choose the plans of "
+        "surveyed areas (several plans are each matched by their own code, never by the overall row)."
+    )
+
+
 # --------------------------------------------------------------------------
 # Counted targets
 # --------------------------------------------------------------------------
 
 
-def counted_progress(plan: Plan | str, actuals: pd.DataFrame, *, year: int, lang: str = "en") -> pd.DataFrame:
+def counted_progress(plan: Plan | str, actuals: pd.DataFrame, *, year: int, lang: str = "zh") -> pd.DataFrame:
     """Actuals (columns ``target``, ``year``, ``value``) against the plan's
     counted targets: share of the target reached and of the pro-rata
-    expectation for the years elapsed."""
+    expectation for the years elapsed (proportions, 0.8 = 80%).
+
+    A target the plan words in percent (unit ``%``) is a share: its actuals
+    are proportions like every table's shares (0.82, not 82) and its row holds
+    proportions, with the unit "share"."""
     plan = load_plan(plan)
     missing = [c for c in ("target", "year", "value") if c not in actuals.columns]
     if missing:
@@ -383,31 +485,52 @@ def counted_progress(plan: Plan | str, actuals: pd.DataFrame, *, year: int, lang
     rows = []
     for target_id, target in known.items():
         mine = actuals[actuals["target"].astype(str) == target_id]
+        if _is_share(target):
+            _check_share_actuals(target, mine)
         rows.append(_counted_row(plan, target, mine, year, lang))
     return pd.DataFrame(rows)
+
+
+def _is_share(target: CountedTarget) -> bool:
+    return target.unit.en.strip() == "%" or target.unit.zh.strip() == "%"
+
+
+def _check_share_actuals(target: CountedTarget, actuals: pd.DataFrame) -> None:
+    """A percent-worded target's actuals must be proportions: 82 read as a
+    proportion would be 8200%, so it is refused rather than guessed at."""
+    values = pd.to_numeric(actuals["value"], errors="coerce")
+    wrong = values[(values < 0) | (values > 1)]
+    if len(wrong):
+        first = float(wrong.iloc[0])
+        raise LiteracyError(
+            f"The actual {first:g} for {target.id} is not a proportion from 0 to 1: the target is a share "
+            f"({target.value:g}% in the plan), so give {first / 100:g} for {first:g}%."
+        )
 
 
 def _counted_row(plan: Plan, target: CountedTarget, actuals: pd.DataFrame, year: int, lang: str) -> dict[str, object]:
     period = target.period or plan.period
     first, last = period
+    share = _is_share(target)
+    goal = plan_share(target.value) if share else target.value
     elapsed = min(max(year - first + 1, 0), last - first + 1)
     total_years = last - first + 1
     values = actuals.assign(value=pd.to_numeric(actuals["value"], errors="coerce"))
     values = values[values["year"].astype(int) <= year]
     if target.basis == "cumulative":
         achieved = float(values["value"].sum()) if len(values) else math.nan
-        expected = target.value * elapsed / total_years
+        expected = goal * elapsed / total_years
     elif target.basis == "per_year":
         this_year = values[values["year"].astype(int) == year]["value"]
         achieved = float(this_year.sum()) if len(this_year) else math.nan
-        expected = target.value
+        expected = goal
     else:  # a level to hold (coverage share, staff numbers)
         latest = values.sort_values("year")["value"]
         achieved = float(latest.iloc[-1]) if len(latest) else math.nan
-        expected = target.value
+        expected = goal
     if math.isnan(achieved):
         status = "no_data"
-    elif achieved >= target.value:
+    elif achieved >= goal:
         status = "target_achieved"
     elif achieved >= expected:
         status = "on_track"
@@ -418,25 +541,25 @@ def _counted_row(plan: Plan, target: CountedTarget, actuals: pd.DataFrame, year:
         "target": target.id,
         "label": target.label.get(lang),
         "basis": target.basis,
-        "target_value": target.value,
-        "unit": target.unit.get(lang),
+        "target_value": goal,
+        "unit": (SHARE_UNIT if share else target.unit).get(lang),
         "period": f"{first}-{last}",
         "year": year,
         "achieved": achieved,
         "expected_by_now": expected,
-        "share_of_target": achieved / target.value if target.value else math.nan,
+        "share_of_target": achieved / goal if goal else math.nan,
         "share_of_expected": achieved / expected if expected else math.nan,
         "status": status,
         "source": target.source,
     }
 
 
-def status_label(status: str, lang: str = "en") -> str:
+def status_label(status: str, lang: str = "zh") -> str:
     text = STATUSES.get(status) or PROGRESS.get(status)
     return text.get(lang) if text else status
 
 
-def progress_label(progress: str, lang: str = "en") -> str:
+def progress_label(progress: str, lang: str = "zh") -> str:
     text = PROGRESS.get(progress)
     return text.get(lang) if text else progress
 
@@ -451,7 +574,8 @@ def disparities(
 ) -> pd.DataFrame:
     """Design-based contrasts (first minus second) within each jurisdiction,
     e.g. ``{"urban_rural": ("urban", "rural"), "sex": ("male", "female")}``,
-    with intervals (``literacy.contrast``, R's ``svycontrast`` on ``svyby``)."""
+    with intervals (``literacy.contrast``, R's ``svycontrast`` on ``svyby``).
+    Proportions and differences of proportions, as ``contrast`` gives them."""
     from literacy.estimation import contrast
 
     data = design.data  # type: ignore[attr-defined]
@@ -488,5 +612,5 @@ def disparities(
     ]
     table = table.reindex(columns=columns)
     for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
-        table[column] = 100 * pd.to_numeric(table[column])  # percentage points
+        table[column] = pd.to_numeric(table[column])
     return table

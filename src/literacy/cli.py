@@ -16,13 +16,13 @@ import click
 import pandas as pd
 
 from literacy import __version__
-from literacy.assessment import counted_progress, gap
+from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, counted_progress, gap
 from literacy.collect.exports import EXPORT_LAYOUTS
 from literacy.collect.fieldwork import simulate, write_simulation
 from literacy.collect.forms import FORM_FORMATS, export_form
 from literacy.collect.samplesize import ALLOCATIONS, allocate, design_effect, power_sample_size, sample_size
 from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, command_line
 from literacy.estimation import CI_METHODS, Reliability, estimate
 from literacy.estimation.estimate import MISSING_OUTCOME, STATISTICS
 from literacy.instrument import describe, list_instruments, load_instrument
@@ -33,6 +33,7 @@ from literacy.labels import LABEL_MODES
 from literacy.pipeline import demo, run
 from literacy.plans import list_plans, load_plan
 from literacy.report import REPORT_FORMATS, ReportData, report
+from literacy.report.data import for_people
 from literacy.scoring import score
 from literacy.validate import DEFAULT_ACTIONS, Rules, parse_actions, summary_lines, validate_file
 from literacy.weighting import METHODS as WEIGHT_METHODS
@@ -88,7 +89,7 @@ class _Group(click.Group):
     130 / 143 after the cleanups have run, in every command."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        with _stop_on_signals():
+        with _stop_on_signals(), command_line():
             try:
                 return super().invoke(ctx)
             except LiteracyError as error:
@@ -537,11 +538,13 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
                 force: bool) -> None:  # fmt: skip
     """Compare estimates (from `literacy estimate`) with plan targets: gap, evidence, path and progress."""
     table = gap(read(estimates_path), list(plan_ids), year=year, domain=domain, alpha=alpha, lang=lang)
-    write_frame(table, output, output_format or ("table" if output == "-" else None), force=force)
+    kind = output_format or ("table" if output == "-" else None)
+    # Percent is for people: the text table shows 12.3% and +2.3 points; CSV and JSON keep the proportions.
+    write_frame(for_people(table, ASSESSMENT_UNITS) if kind == "table" else table, output, kind, force=force)
     if actuals:
         counted = pd.concat([counted_progress(p, read(actuals), year=year, lang=lang) for p in plan_ids],
                             ignore_index=True)  # fmt: skip
-        click.echo(counted.to_string(index=False), err=True)
+        click.echo(for_people(counted, COUNTED_UNITS).to_string(index=False), err=True)
     for row in table.itertuples():
         click.echo(f"{row.name}: {row.evidence}", err=True)
 

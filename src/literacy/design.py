@@ -117,6 +117,21 @@ class Design:
 
         set_(self, "calibration", resolve_calibration(data, self.weight, self.calibration))
 
+    def __repr__(self) -> str:
+        """One line, never the data: ``Design(rows=2009, weight='weight_final',
+        strata='district' (30), psu='community' (104), calibrated=rake, replicates=None)``."""
+        strata = f"{self.strata!r} ({self.n_strata})" if self.strata is not None else "None"
+        psu = f"{self.psu!r} ({self.n_psus})" if self.psu is not None else "None"
+        fpc = f", fpc={self.fpc!r}" if self.fpc is not None else ""
+        lonely = f", lonely_psu={self.lonely_psu!r}" if self.lonely_psu != "fail" else ""
+        calibration = self.calibration
+        calibrated = getattr(calibration, "record", {}).get("method") if calibration is not None else None
+        replicates = f"{self.replicates.method} ({self.replicates.count})" if self.replicates is not None else "None"
+        return (
+            f"Design(rows={len(self.data)}, weight={self.weight!r}, strata={strata}, psu={psu}{fpc}{lonely}, "
+            f"calibrated={calibrated}, replicates={replicates})"
+        )
+
     # ------------------------------------------------------------------ helpers
     @property
     def declared_missing(self) -> dict[str, int]:

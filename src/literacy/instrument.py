@@ -136,6 +136,11 @@ class Population:
 
 @dataclass(frozen=True)
 class Instrument:
+    """A questionnaire and its scoring standard (items, answer keys, points,
+    dimensions, thresholds, grades), as loaded from YAML and checked whole:
+    what :func:`load_instrument` returns and every step that reads or scores
+    answers takes."""
+
     id: str
     version: str
     title: Text
@@ -147,6 +152,12 @@ class Instrument:
     source: str = ""
     description: Text | None = None
     path: Path | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"Instrument({self.id!r}, version={self.version!r}, items={len(self.items)}, "
+            f"dimensions={[d.id for d in self.dimensions]}, standard={self.standard.rule!r})"
+        )
 
     @property
     def item_ids(self) -> list[str]:

@@ -30,17 +30,25 @@ LABEL_SUFFIX = "_label"
 
 def domain_columns(estimates: pd.DataFrame) -> list[str]:
     """The domain columns of an estimates table: those before ``estimate``,
-    less the label columns beside them (``city_label`` labels ``city``)."""
+    less the leading ``breakdown`` column (which names each row's breakdown)
+    and the label columns beside them (``city_label`` labels ``city``)."""
     leading = [str(c) for c in estimates.columns[: estimates.columns.get_loc("estimate")]]
+    leading = [c for c in leading if c != "breakdown"]
     return [c for c in leading if not (c.endswith(LABEL_SUFFIX) and c[: -len(LABEL_SUFFIX)] in leading)]
 
 
-def value_labels(frame: pd.DataFrame, column: str, lang: str = "zh") -> Mapping[Any, str]:
-    """Code -> label for ``column`` (empty when nothing labels it)."""
+def value_labels(frame: pd.DataFrame, column: str, lang: str = "zh") -> list[Mapping[Any, str]]:
+    """The label sets that may name ``column``'s values, most specific first:
+    the file's own, then the toolkit's (a file's labels for ``sex`` name
+    its codes 1/2, which the reader has already turned into male/female)."""
+    candidates: list[Mapping[Any, str]] = []
     file_labels = ((frame.attrs.get("labels") or {}).get("values") or {}).get(column)
     if file_labels:
-        return {_key(code): str(label) for code, label in file_labels.items()}
-    return _known_labels(lang).get(column, {})
+        candidates.append({_key(code): str(label) for code, label in file_labels.items()})
+    known = _known_labels(lang).get(column)
+    if known:
+        candidates.append(known)
+    return candidates
 
 
 def label_column(values: pd.Series, labels: Mapping[Any, str]) -> pd.Series:
@@ -61,9 +69,12 @@ def add_labels(
         return table
     out = table.copy()
     for column, source_column in columns.items():
-        labels = value_labels(source, source_column, lang)
-        if not labels or column not in out or not _any_labelled(out[column], labels):
+        if column not in out:
             continue
+        fitting = [c for c in value_labels(source, source_column, lang) if _any_labelled(out[column], c)]
+        if not fitting:
+            continue
+        labels = fitting[0]
         texts = label_column(out[column], labels)
         if mode == "labels":
             out[column] = texts

@@ -47,7 +47,7 @@ from literacy.report import ReportData, report
 from literacy.runfolder import LOCK_NAME, MANIFEST_NAME, MARKER_NAME, RunFolder, refuse_outputs_over_inputs
 from literacy.schemas import check_run_config
 from literacy.scoring import score
-from literacy.validate import Rules, validate
+from literacy.validate import Rules, Validation, validate
 from literacy.weighting import margins_from_frame, weight
 
 DEFAULT_GROUPS = ["sex", "age_band", "urban_rural", "education"]
@@ -66,6 +66,11 @@ _DEPENDENCIES = ("pandas", "numpy", "scipy", "pyreadstat", "pyarrow", "matplotli
 
 @dataclass
 class RunResult:
+    """What :func:`run` and :func:`demo` return: the output folder, every file
+    written (name -> path), the row counts at each step (``input_rows``,
+    ``clean_rows``, ``scored_rows`` ...) and the assessment table, so a
+    pipeline can check a run without reading ``manifest.json``."""
+
     folder: Path
     outputs: dict[str, Path] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -208,12 +213,14 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
 
     # validate
     frames, rejects, summaries = [], [], []
+    checks: list[Validation] = []
     for index, entry in enumerate(_inputs(config["inputs"]), start=1):
         path = _resolve(entry["path"], base)
         checked = step(f"validate {path.name}", _validate_input, path, entry, instrument, config, base)
         frames.append(checked.clean.assign(source_file=path.name))
         rejects.append(checked.rejects.assign(source_file=path.name))
         summaries.append({"file": str(path), **checked.summary})
+        checks.append(checked)
         result.counts[f"input_rows_{index}"] = checked.summary["input_rows"]
     clean = pd.concat(frames, ignore_index=True)
     clean.attrs = frames[0].attrs
@@ -238,6 +245,7 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
     domain = (config.get("assessment") or {}).get("domain", "city")
     weight_column = None
     weighting_record: dict[str, Any] = {}
+    weighting_result = None
     if config.get("margins"):
         margins_path = _resolve(config["margins"], base)
         margins = step(
@@ -260,6 +268,7 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         )
         scored = weighted.data
         weight_column = "weight_final"
+        weighting_result = weighted
         weighting_record = {"record": weighted.record, "diagnostics": weighted.diagnostics.to_dict("records")}
         write_json(folder / "weighting.json", weighting_record, force=True)
         save("weighted.csv", scored)
@@ -337,9 +346,10 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         save("counted_targets.csv", counted)
 
     # report
-    methods = _methods(instrument, summaries, result.counts, weighting_record, design, estimates, year)
-    grade_labels = {grade.id: grade.label for grade in instrument.standard.grades}
-    data = ReportData(table, estimates, grades, contrasts, counted, methods, plans, domain, grade_labels)
+    # The same builder a Python user calls (README "Python API"): one way to make the report.
+    data = ReportData.from_run(table, estimates, instrument=instrument, validation=checks, design=design,
+                               weighting=weighting_result, grades=grades, disparities=contrasts, counted=counted,
+                               plans=plans)  # fmt: skip
     for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
         name = f"report.{kind}"
         step(
@@ -371,7 +381,7 @@ def _validate_input(path: Path, entry: dict[str, Any], instrument: Any, config: 
         sheet=entry.get("sheet"),
         mapping=_resolve(entry["mapping"], base) if entry.get("mapping") else None,
     )
-    return validate(responses, instrument, _rules(config.get("validation") or {}))
+    return validate(responses, instrument, Rules.from_settings(config.get("validation") or {}))
 
 
 def _resolve(value: Any, base: Path) -> Any:
@@ -395,70 +405,6 @@ def _as_list(value: Any) -> list[Any]:
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
-
-
-def _rules(settings: dict[str, Any]) -> Rules:
-    extra = {k: v for k, v in settings.items() if k != "on"}
-    return Rules(**extra).with_actions(dict(settings.get("on") or {}))
-
-
-def _methods(
-    instrument: Any,
-    summaries: list[dict[str, Any]],
-    counts: dict[str, int],
-    weighting: dict[str, Any],
-    design: Design,
-    estimates: pd.DataFrame,
-    year: int,
-) -> dict[str, Any]:
-    settings = estimates.attrs.get("estimate", {})
-    variance = settings.get("variance", {})
-    rejections: dict[str, int] = {}
-    for summary in summaries:
-        for reason, rows in summary["rejections"].items():
-            rejections[reason] = rejections.get(reason, 0) + rows
-    diagnostics = weighting.get("diagnostics", [{}])
-    return {
-        "instrument": f"{instrument.id} {instrument.version}: {instrument.title.en}",
-        "standard": instrument.standard.rule,
-        "survey_year": year,
-        "sample": {
-            "interviews_read": counts.get("input_rows"),
-            "clean": counts.get("clean_rows"),
-            "rejected": counts.get("rejected_rows"),
-            "unscorable": counts.get("unscorable_rows"),
-            "rejections": rejections,
-        },
-        "weighting": {
-            **{
-                k: v
-                for k, v in (weighting.get("record") or {}).items()
-                if k in ("method", "base_weight", "variables", "by", "iterations", "converged")
-            },
-            "by_group": {
-                str(d.get("city", d.get("group", index))): (
-                    f"n {d.get('n')}, Kish deff {d.get('kish_deff', float('nan')):.2f}, weights "
-                    f"{d.get('weight_min', float('nan')):.3g}-{d.get('weight_max', float('nan')):.3g}, "
-                    f"trimmed {d.get('trimmed')}"
-                )
-                for index, d in enumerate(diagnostics)
-            },
-        }
-        if weighting
-        else "none (equal weights or the base weight)",
-        "design": {
-            "weight": variance.get("weight"),
-            "strata": variance.get("strata"),
-            "psu": variance.get("psu"),
-            "strata_count": variance.get("strata_count"),
-            "psu_count": variance.get("psu_count"),
-            "lonely_psu": settings.get("lonely_psu"),
-        },
-        "variance": variance.get("method", "taylor") + " linearisation (R survey: svydesign with ids, strata; "
-        "calibrated weights' variance uses the calibration residuals)",
-        "interval": f"{settings.get('ci_method')} at {settings.get('level')}, df = PSUs - strata per domain",
-        "reliability": settings.get("reliability", {}),
-    }
 
 
 def _sha256(path: Path) -> str:

@@ -70,6 +70,12 @@ class CountedTarget:
 
 @dataclass(frozen=True)
 class Plan:
+    """A province's, city's or the national plan as data: the jurisdiction
+    (``code`` matches the data's ``city`` column), the document, its
+    published baselines and its literacy-rate and counted targets, each
+    number with its source. What :func:`load_plan` returns and :func:`gap`
+    compares estimates with."""
+
     id: str
     code: str
     name: Text
@@ -86,6 +92,15 @@ class Plan:
     counted_targets: tuple[CountedTarget, ...] = ()
     notes: tuple[str, ...] = ()
     path: Path | None = field(default=None, compare=False)
+
+    def __repr__(self) -> str:
+        """One line, e.g. ``Plan('wuhai-2021-2025', code='wuhai', 乌海市/Wuhai, 2021-2025,
+        targets: 2025 >=12%, counted targets: 3)`` (``>`` "more than", ``>=`` "at least")."""
+        targets = ", ".join(f"{t.year} {'>' if t.strict else '>='}{t.value:g}%" for t in self.targets)
+        return (
+            f"Plan({self.id!r}, code={self.code!r}, {self.name.zh}/{self.name.en}, {self.period[0]}-{self.period[1]}, "
+            f"targets: {targets or 'none'}, counted targets: {len(self.counted_targets)})"
+        )
 
     def target_for(self, year: int | None = None) -> Target | None:
         """The target for ``year``; without a year, the first target not yet
@@ -122,6 +137,7 @@ def plan_ids() -> list[str]:
 
 
 def list_plans() -> list[Plan]:
+    """Every shipped plan (the seed documents and the national outline), loaded and checked."""
     return [load_plan(path) for path in sorted(plans_dir().glob("*.yaml"))]
 
 

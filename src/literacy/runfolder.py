@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Protocol
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.io.tables import naming, os_error_message, process_is_running, remove_stale_temporaries, write_text
 
 
@@ -38,7 +38,7 @@ _CONTENTS = {
     "them with their SHA-256.",
     "none": "No run has completed in this folder, so it holds no results of one.",
     "mixed": "A run stopped while moving its files into place, so the files here may mix two runs and no "
-    "manifest.json describes them; run again with --force.",
+    "manifest.json describes them; run again with --force (Python: force=True).",
 }
 
 
@@ -70,7 +70,7 @@ class RunFolder:
 
     def __enter__(self) -> RunFolder:
         if self.folder.exists() and not self.folder.is_dir():
-            raise LiteracyError(f"{self.folder} is a file; --out needs a folder.")
+            raise LiteracyError(f"{self.folder} is a file; {spell('--out', 'output=')} needs a folder.")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -94,8 +94,8 @@ class RunFolder:
         others = [e.name for e in self.folder.iterdir() if e.name not in (LOCK_NAME, MARKER_NAME)]
         if others and not self.force:
             raise LiteracyError(
-                f"The output folder {self.folder} is not empty; pass --force to replace its results or choose "
-                "another --out."
+                f"The output folder {self.folder} is not empty; pass {spell('--force', 'force=True')} to replace its "
+                f"results or choose another {spell('--out', 'output=')}."
             )
         self.previous = _manifest_outputs(self.folder / MANIFEST_NAME)
         if mixed:
@@ -198,7 +198,8 @@ def _lock(folder: Path) -> int:
             os.close(descriptor)
             who = f"process {holder}" if holder else "another process"
             raise LiteracyError(
-                f"Another literacy run ({who}) is writing to {folder}; wait for it to finish or choose another --out."
+                f"Another literacy run ({who}) is writing to {folder}; wait for it to finish or choose another "
+                f"{spell('--out', 'output=')}."
             ) from None
         try:
             current = os.stat(path)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.instrument import Instrument, Item, load_instrument
 
 # Scores are compared with cut points up to this relative tolerance so that a
@@ -147,12 +147,13 @@ def check_columns(responses: pd.DataFrame, instrument: Instrument) -> None:
         raise LiteracyError(
             f"No column matches an item of {instrument.id}: expected item columns "
             f"{', '.join(absent[:8])}{' ...' if len(absent) > 8 else ''}; the file has {shown or 'no columns'}. "
-            "Check -q and --platform, or map the columns with a --mapping file."
+            f"Check {spell('-q and --platform', 'the instrument and platform=')}, or map the columns with "
+            f"{spell('a --mapping file', 'mapping=')}."
         )
     raise LiteracyError(
         f"{len(absent)} item column(s) of {instrument.id} are missing: {', '.join(absent[:10])}"
         f"{' ...' if len(absent) > 10 else ''}; the file has {shown}. Export every item, or map the columns "
-        "with --mapping."
+        f"with {spell('--mapping', 'mapping=')}."
     )
 
 
@@ -207,6 +208,29 @@ def item_results(responses: pd.DataFrame, instrument: Instrument) -> dict[str, I
 
 
 def _score_item(series: pd.Series, item: Item, instrument: Instrument) -> ItemResult:
+    try:
+        return _score_values(series, item, instrument)
+    except TypeError:  # unhashable cells: lists, as a pipeline may hold a multi-select answer
+        return _score_values(_lists_as_answers(series, item), item, instrument)
+
+
+def _lists_as_answers(series: pd.Series, item: Item) -> pd.Series:
+    """A list (tuple, set) of codes is a multiple-choice answer written as
+    data: the same as the space-joined codes an export holds. In any other
+    item it cannot be one answer."""
+    listed = series.map(lambda value: isinstance(value, (list, tuple, set, frozenset, np.ndarray)))
+    if item.type != "multiple_choice":
+        first = series[listed].iloc[0]
+        raise LiteracyError(
+            f"Item {item.id} ({item.type}) holds a list ({first!r}) in {int(listed.sum())} row(s); it takes one "
+            "code per respondent (only multiple_choice items take several)."
+        )
+    joined = series.astype(object).copy()
+    joined[listed] = [" ".join(str(code) for code in sorted(value, key=str)) for value in series[listed]]
+    return joined
+
+
+def _score_values(series: pd.Series, item: Item, instrument: Instrument) -> ItemResult:
     if item.type == "multiple_choice":
         return _score_multiple(series, item, instrument)
     codes, blank, not_code = _as_codes(series)
@@ -323,6 +347,6 @@ def _raise_on_invalid(results: dict[str, ItemResult], instrument: Instrument) ->
         )
     raise LiteracyError(
         f"{len(bad)} item column(s) hold values outside the codebook of {instrument.id}; "
-        "run `literacy validate` to set those rows aside, or fix the codes:",
+        f"{spell('run `literacy validate`', 'use literacy.validate')} to set those rows aside, or fix the codes:",
         details=details,
     )

@@ -35,7 +35,8 @@ Input rows = clean rows + rejected rows, always; the summary says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,29 @@ class Rules:
     def with_actions(self, changes: dict[str, str]) -> Rules:
         return replace(self, actions={**self.actions, **changes})
 
+    @classmethod
+    def from_settings(cls, settings: Rules | Mapping[str, Any] | None) -> Rules:
+        """Rules from a :class:`Rules`, None (the defaults) or a mapping of the
+        same fields plus ``on: {check: action}`` (a run configuration's
+        ``validation:`` block)."""
+        if settings is None:
+            return cls()
+        if isinstance(settings, Rules):
+            return settings
+        if not isinstance(settings, Mapping):
+            raise LiteracyError(
+                f"rules must be a literacy.Rules or a mapping of its settings, not {type(settings).__name__}."
+            )
+        fields = {f.name for f in dataclasses.fields(cls)} - {"actions"}
+        unknown = sorted(set(map(str, settings)) - fields - {"on"})
+        if unknown:
+            raise LiteracyError(
+                f"Unknown validation setting(s) {', '.join(unknown)}; the settings are {', '.join(sorted(fields))} "
+                "and on: {check: action}."
+            )
+        extra = {k: v for k, v in settings.items() if k != "on"}
+        return cls(**extra).with_actions(dict(settings.get("on") or {}))
+
     def action(self, check: str) -> str:
         return self.actions.get(check, DEFAULT_ACTIONS[check])
 
@@ -129,14 +153,21 @@ class Validation:
 def validate(
     responses: pd.DataFrame,
     questionnaire: Instrument | str,
-    rules: Rules | None = None,
+    rules: Rules | Mapping[str, Any] | None = None,
 ) -> Validation:
     """Split ``responses`` (already mapped onto the instrument, e.g. by
-    ``literacy.read``) into clean and rejected rows."""
+    ``literacy.read``) into clean and rejected rows. ``rules`` is a
+    :class:`Rules` or the same settings as a mapping (as in a run
+    configuration: ``{"speeder_share": 0.2, "on": {"speeder": "reject"}}``)."""
     instrument = load_instrument(questionnaire)
-    rules = rules or Rules()
+    rules = Rules.from_settings(rules)
     frame = responses.reset_index(drop=True)
     rows = np.arange(1, len(frame) + 1)
+    if SOURCE_ROW in frame.columns:  # already validated once: keep the rows' own line numbers
+        given = pd.to_numeric(frame[SOURCE_ROW], errors="coerce")
+        if given.notna().all():
+            rows = given.to_numpy(dtype=np.int64)
+        frame = frame.drop(columns=SOURCE_ROW)
     context = whole_file_context(frame.get(rules.id_column), frame.get(rules.duration_column), rows, rules)
     counter = Summary(instrument, rules, responses.attrs)
     clean, rejects = _check_chunk(frame, rows, instrument, rules, context, counter)

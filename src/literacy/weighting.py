@@ -26,6 +26,7 @@ calibration variables, Deville & Sarndal 1992; Lumley 2010 ch. 7).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ import pandas as pd
 from scipy import sparse
 
 from literacy.datafiles import read_yaml
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.io import read
 from literacy.io.missing import blank_declared_missing
 
@@ -60,9 +61,17 @@ class Margins:
     table: pd.DataFrame
     by: str | None = None
 
+    def __repr__(self) -> str:
+        groups = f", {self.table['by'].nunique()} {self.by} values" if self.by else ""
+        return f"Margins(variables={self.variables}, rows={len(self.table)}, by={self.by!r}{groups})"
+
     @property
     def variables(self) -> list[str]:
         return list(dict.fromkeys(self.table["variable"]))
+
+
+class MarginsWarning(UserWarning):
+    """A margins file was read by a guess (e.g. per-city targets without ``by=``)."""
 
 
 def read_margins(path: str | Path, *, by: str | None = None) -> Margins:
@@ -71,16 +80,26 @@ def read_margins(path: str | Path, *, by: str | None = None) -> Margins:
     Long format: columns ``variable, category, target`` (plus ``city`` or the
     ``by`` column). Joint format for post-stratification: one column per cell
     variable and a ``target`` column. Targets are counts, or shares when a
-    variable's targets sum to 1."""
+    variable's targets sum to 1.
+
+    ``by`` names the column the targets are per (``by="city"``: each city is
+    weighted to its own margins). Without it, a long file whose one extra
+    column repeats every ``variable, category`` (one set of targets per city)
+    is read per that column, with a :class:`MarginsWarning` saying so; with
+    several extra columns the error says which ``by=`` to pass."""
     return margins_from_frame(read(path), by=by, source=str(path))
 
 
 def margins_from_frame(frame: pd.DataFrame, *, by: str | None = None, source: str = "margins") -> Margins:
+    """:func:`read_margins` for a table already in memory (``source`` names it in messages)."""
     columns = {str(c).strip().lower(): c for c in frame.columns}
     if "target" not in columns:
         raise LiteracyError(
             f"{source} needs a target column (and variable, category; or one column per cell variable)."
         )
+    long_format = "variable" in columns and "category" in columns
+    if by is None and long_format:
+        by = _guess_by(frame, columns, source)
     by_column = None
     if by is not None:
         by_column = columns.get(by.lower()) or columns.get("city")
@@ -89,7 +108,7 @@ def margins_from_frame(frame: pd.DataFrame, *, by: str | None = None, source: st
     targets = pd.to_numeric(frame[columns["target"]], errors="coerce")
     if targets.isna().any() or (targets < 0).any():
         raise LiteracyError(f"{source}: every target must be a number of at least 0.")
-    if "variable" in columns and "category" in columns:
+    if long_format:
         long = pd.DataFrame(
             {"variable": frame[columns["variable"]].map(_label), "category": frame[columns["category"]].map(_label)}
         )
@@ -108,8 +127,41 @@ def margins_from_frame(frame: pd.DataFrame, *, by: str | None = None, source: st
     duplicated = long.duplicated(["by", "variable", "category"])
     if duplicated.any():
         first = long[duplicated].iloc[0]
-        raise LiteracyError(f"{source} lists {first['variable']}={first['category']} twice.")
+        where = f" for {by_column} {first['by']}" if by_column is not None else ""
+        raise LiteracyError(f"{source} lists {first['variable']}={first['category']}{where} twice.")
     return Margins(long.reset_index(drop=True), by)
+
+
+_LONG_COLUMNS = ("variable", "category", "target")
+
+
+def _guess_by(frame: pd.DataFrame, columns: Mapping[str, object], source: str) -> str | None:
+    """The ``by`` column of a long margins file read without ``by=``: needed
+    only when some ``variable, category`` is listed more than once; guessed
+    (with a warning) when exactly one other column tells those rows apart."""
+    keys = [frame[columns[name]].map(_label) for name in ("variable", "category")]
+    repeated = pd.DataFrame({"variable": keys[0], "category": keys[1]}).duplicated()
+    if not repeated.any():
+        return None
+    extra = [str(c) for name, c in columns.items() if name not in _LONG_COLUMNS]
+    first = f"{keys[0][repeated].iloc[0]}={keys[1][repeated].iloc[0]}"
+    if not extra:
+        raise LiteracyError(f"{source} lists {first} twice.")
+    if len(extra) > 1:
+        options = " or ".join(f"by={c!r}" for c in extra)
+        raise LiteracyError(
+            f"{source} lists {first} more than once, with columns {', '.join(extra)} besides variable, category and "
+            f"target; say which one the targets are per: "
+            f"{spell(f'--by-city {extra[0]} (literacy run: weighting.by)', f'read_margins(..., {options})')}."
+        )
+    guessed = extra[0]
+    warnings.warn(
+        f"{source} lists {first} once per {guessed}, so its targets are read per {guessed} "
+        f"(by={guessed!r}); pass {spell(f'--by-city {guessed}', f'by={guessed!r}')} to say so.",
+        MarginsWarning,
+        stacklevel=4,
+    )
+    return guessed
 
 
 def apply_collapse(data: pd.DataFrame, margins: Margins, rules: Mapping[str, Mapping[str, str]]) -> tuple:
@@ -158,7 +210,7 @@ def nonresponse_adjust(data: pd.DataFrame, base_weight: str, responded: str, cel
         example = data.iloc[int(np.flatnonzero(codes == empty[0])[0])][list(cells)].to_dict()
         raise LiteracyError(
             f"{len(empty)} nonresponse cell(s) have no respondent (e.g. {example}); "
-            "merge cells (fewer --nonresponse-cells)."
+            f"merge cells (fewer {spell('--nonresponse-cells', 'cells')})."
         )
     with np.errstate(divide="ignore", invalid="ignore"):
         factor = np.where(responding > 0, sampled / responding, 0.0)
@@ -214,6 +266,7 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
     row_index, col_index, columns, margin_ids, targets = [], [], [], [], []
     for margin_id, ((by_value, variable), part) in enumerate(table.groupby(["by", "variable"], sort=False)):
         if variable not in coded:
+            _require_margin_columns(data, variable)
             coded[variable] = _coded(data, variable.split("*"))
         codes, labels = coded[variable]
         in_group = group_rows.get(by_value, no_rows)
@@ -225,13 +278,16 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
         if unknown:
             raise LiteracyError(
                 f"The data have {variable}={', '.join(unknown[:5])}{where}, which the margins do not list "
-                f"(they list {', '.join(categories[:8])}); add a target or collapse the category (--collapse)."
+                f"(they list {', '.join(categories[:8])}); add a target or collapse the category "
+                f"({spell('--collapse', 'collapse=')})."
+                + _derived_hint(variable)
             )
         for category, target in zip(categories, part["target"], strict=True):
             if category not in present and target > 0:
                 raise LiteracyError(
                     f"No respondent has {variable}={category}{where}, but the population has {target:g}; "
-                    "collapse it with a neighbouring category (--collapse) so the cell is not empty."
+                    f"collapse it with a neighbouring category ({spell('--collapse', 'collapse=')}) so the cell is "
+                    "not empty."
                 )
             if category in present and target == 0:
                 raise LiteracyError(
@@ -244,7 +300,8 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
             if category in present and target > 0 and total <= 0:
                 raise LiteracyError(
                     f"Every respondent with {variable}={category}{where} has base weight 0, but the population "
-                    f"has {target:g}; give them positive base weights or collapse the category (--collapse)."
+                    f"has {target:g}; give them positive base weights or collapse the category "
+                    f"({spell('--collapse', 'collapse=')})."
                 )
         row_index.append(in_group)
         col_index.append(len(columns) + lookup[row_codes])
@@ -262,6 +319,36 @@ def build_model(data: pd.DataFrame, margins: Margins, base: np.ndarray) -> Calib
         columns=frame.iloc[keep].reset_index(drop=True),
         margin_of_column=np.asarray(margin_ids)[keep],
     )
+
+
+def _derived(name: str) -> bool:
+    """Columns :func:`literacy.groups.add_groups` derives from the respondent fields."""
+    return name == "age_band" or name.startswith("group_")
+
+
+def _derived_hint(variable: str) -> str:
+    derived = [name for name in variable.split("*") if _derived(name)]
+    if not derived:
+        return ""
+    return (
+        f" {', '.join(derived)} should come from literacy.add_groups(data), which derives age_band as "
+        "18-29 ... 60-69 and group_* as 1/0 (literacy run adds them after scoring)."
+    )
+
+
+def _require_margin_columns(data: pd.DataFrame, variable: str) -> None:
+    """A margin whose column the data lack; a derived one says where it comes from."""
+    absent = [name for name in variable.split("*") if name not in data.columns]
+    if not absent:
+        return
+    derived = [name for name in absent if _derived(name)]
+    if derived:
+        raise LiteracyError(
+            f"The margins name {', '.join(absent)}, which the data do not have; {', '.join(derived)} "
+            f"{'is' if len(derived) == 1 else 'are'} made by literacy.add_groups(data) (age_band from age, "
+            "group_* from age and occupation): call it on the scored data before weighting (literacy run does)."
+        )
+    raise LiteracyError(f"The margins name {', '.join(absent)}, which the data do not have.")
 
 
 def check_consistent(model: CalibrationModel, by: str | None) -> None:
@@ -292,8 +379,8 @@ def check_consistent(model: CalibrationModel, by: str | None) -> None:
         where = f" in {by} {group}" if by else ""
         raise LiteracyError(
             f"The margins cannot all be met{where}: the sample ties {' and '.join(names)} (the same respondents "
-            "make them up) while their targets disagree; collapse one of these categories (--collapse) or check "
-            "the margins."
+            "make them up) while their targets disagree; collapse one of these categories "
+            f"({spell('--collapse', 'collapse=')}) or check the margins."
         )
 
 
@@ -366,11 +453,16 @@ def resolve_calibration(data: pd.DataFrame, weight: str | None, calibration: obj
         record = data.attrs.get("weighting")
         if not record or record.get("final_weight") != weight:
             if weight in _CALIBRATED_NAMES:
+                way_out = spell(
+                    "keep the .meta.json file `literacy weight` wrote beside the table, or give the weight another "
+                    "name to treat it as fixed",
+                    "pass calibration=<the WeightingResult> (or build the design with result.design()), or "
+                    "calibration=None to treat the weights as fixed",
+                )
                 raise LiteracyError(
                     f"The weight column {weight!r} holds weights made by calibration, but the data carry no record "
                     "of it (merge, concat and databases drop DataFrame.attrs; a CSV keeps it in its .meta.json "
-                    "sidecar). Pass calibration=<the WeightingResult> (or build the design with result.design()), "
-                    "or calibration=None to treat the weights as fixed."
+                    f"sidecar); {way_out}."
                 )
             return None
     else:
@@ -400,7 +492,7 @@ def resolve_calibration(data: pd.DataFrame, weight: str | None, calibration: obj
 
 def weight(
     data: pd.DataFrame,
-    margins: Margins,
+    margins: Margins | pd.DataFrame,
     *,
     base_weight: str,
     method: str = "rake",
@@ -411,13 +503,24 @@ def weight(
     epsilon: float = 1e-10,
     collapse: Mapping[str, Mapping[str, str]] | None = None,
 ) -> WeightingResult:
-    """Adjust ``base_weight`` to the margins; returns the data with ``out_weight``."""
+    """Adjust ``base_weight`` to the margins; returns the data with ``out_weight``.
+    ``margins`` is what :func:`read_margins` returns, or the same table as a
+    DataFrame (``variable, category, target`` and a grouping column)."""
+    if isinstance(margins, pd.DataFrame):
+        margins = margins_from_frame(margins, source="The margins DataFrame")
+    elif not isinstance(margins, Margins):
+        raise LiteracyError(
+            "margins must come from literacy.read_margins(path, by=...) or be a DataFrame of variable, category, "
+            f"target; not {type(margins).__name__}."
+        )
     if method not in METHODS:
         raise LiteracyError(f"Weighting method {method!r} is unknown; use one of {', '.join(METHODS)}.")
     if base_weight not in data.columns:
         raise LiteracyError(f"The base weight column {base_weight!r} is not in the data.")
     if out_weight in data.columns and out_weight != base_weight:
-        raise LiteracyError(f"The data already have a column {out_weight!r}; choose another --out-weight.")
+        raise LiteracyError(
+            f"The data already have a column {out_weight!r}; choose another {spell('--out-weight', 'out_weight=')}."
+        )
     # Declared missing codes (SPSS user-missing, Stata/SAS special) are missing
     # in the base weight and every margins variable, never a category.
     analysed = [base_weight, *([margins.by] if margins.by else [])]
@@ -430,7 +533,9 @@ def weight(
     check_consistent(model, margins.by)
     if method == "poststratify" and len(set(zip(model.columns["variable"], strict=True))) > 1:
         raise LiteracyError(
-            "Post-stratification takes one joint table of cells; for several margins use --method rake."
+            "Post-stratification takes one joint table of cells; for several margins use "
+            + spell("--method rake", 'method="rake"')
+            + "."
         )
     g, iterations = solve(model, base, method, bounds, maxit, epsilon)
     final = base * g
@@ -475,7 +580,8 @@ def solve(
     if method in ("poststratify", "rake"):
         if bounds is not None:
             raise LiteracyError(
-                "Bounds apply to --method linear or raking-bounded, not to post-stratification or raking."
+                f"Bounds apply to {spell('--method', 'method=')} linear or raking-bounded, not to "
+                "post-stratification or raking."
             )
         if method == "poststratify":  # one margin: a single pass is exact
             return _rake(model, base, 1, np.inf)
@@ -620,7 +726,9 @@ def check_targets(model: CalibrationModel, final: np.ndarray) -> None:
         raise LiteracyError(f"The final weights miss a target: {_worst_target(model, final)}.")
     if not np.all(np.isfinite(final)) or (final < 0).any():
         raise LiteracyError(
-            "Calibration produced negative weights; use --method raking-bounded or --bounds to keep them positive."
+            "Calibration produced negative weights; use "
+            + spell("--method raking-bounded", 'method="raking-bounded"')
+            + f" or {spell('--bounds', 'bounds=')} to keep them positive."
         )
 
 

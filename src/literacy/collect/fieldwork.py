@@ -29,7 +29,7 @@ import pandas as pd
 
 from literacy.collect.exports import EXPORT_LAYOUTS, default_extension, write_export
 from literacy.collect.population import CitySpec, census_margins, city_spec, make_population, truth
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.instrument import Instrument, load_instrument, respondent_block
 from literacy.io.tables import check_can_write, write_json, write_table
 
@@ -63,7 +63,8 @@ def simulate(
     plan-based default) with ``interviews`` sampled persons per city."""
     instrument = load_instrument(questionnaire)
     if not cities:
-        raise LiteracyError("Name at least one city, e.g. --city wuhai --city xuzhou=0.14.")
+        example = spell("--city wuhai --city xuzhou=0.14", 'cities={"wuhai": None, "xuzhou": 0.14}')
+        raise LiteracyError(f"Name at least one city, e.g. {example}.")
     if interviews < PERSONS_PER_COMMUNITY * 2:
         raise LiteracyError(f"Sample at least {PERSONS_PER_COMMUNITY * 2} persons per city.")
     if not 0 <= defect_rate < 0.2:
@@ -123,8 +124,8 @@ def _shortfall(population: pd.DataFrame, interviews: int, sampled: dict[str, int
     needed = max(persons[c] * interviews / max(sampled.get(c, 0), 1) for c in short)
     return (
         f"Sampled fewer persons than asked ({cities}), because at most {PERSONS_PER_COMMUNITY} are taken in a "
-        f"community and a community drawn twice counts once; give --persons of about {int(round(needed, -3)):,} "
-        f"or fewer --interviews."
+        f"community and a community drawn twice counts once; give {spell('--persons', 'persons=')} of about "
+        f"{int(round(needed, -3)):,} or fewer {spell('--interviews', 'interviews=')}."
     )
 
 

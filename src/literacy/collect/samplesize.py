@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 
 ALLOCATIONS = ("proportional", "equal", "neyman", "power")
 
@@ -163,7 +163,9 @@ def allocate(
         raw = sizes**power
     else:
         if rate is None or rate not in units:
-            raise LiteracyError("Neyman allocation needs a column of expected rates per unit (--rate COLUMN).")
+            raise LiteracyError(
+                f"Neyman allocation needs a column of expected rates per unit ({spell('--rate COLUMN', 'rate=')})."
+            )
         p = pd.to_numeric(units[rate], errors="coerce").to_numpy(dtype=float)
         if np.isnan(p).any() or (p <= 0).any() or (p >= 1).any():
             raise LiteracyError(f"Column {rate!r} must hold expected rates strictly between 0 and 1.")

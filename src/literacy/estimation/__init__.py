@@ -1,6 +1,9 @@
-"""Design-based estimation: Taylor and replicate variance, intervals, domains, contrasts."""
+"""Design-based estimation: Taylor and replicate variance, intervals, domains, contrasts.
 
-from literacy.estimation.estimate import FIXED_COLUMNS, Reliability, contrast, estimate
+Every estimates table starts with :data:`BREAKDOWN`, then the domain columns,
+then :data:`FIXED_COLUMNS`; see :func:`estimate`."""
+
+from literacy.estimation.estimate import BREAKDOWN, FIXED_COLUMNS, Reliability, contrast, estimate
 from literacy.estimation.intervals import CI_METHODS
 
-__all__ = ["CI_METHODS", "FIXED_COLUMNS", "Reliability", "contrast", "estimate"]
+__all__ = ["BREAKDOWN", "CI_METHODS", "FIXED_COLUMNS", "Reliability", "contrast", "estimate"]

@@ -1,9 +1,19 @@
 """Design-based estimates by domain: the table every later step reads.
 
-``estimate(design, outcome, by=...)`` returns one row per domain with the
-domain columns under their own names, then the fixed columns
-``estimate, se, ci_lower, ci_upper, df, n, deff, cv, flags`` and the extra
-diagnostics ``population, n_eff``, plus ``level`` for a categorical outcome.
+``estimate(design, outcome, by=...)`` returns one row per domain, always in
+the same shape:
+
+* ``breakdown``: which breakdown the row belongs to, the ``by`` columns joined
+  by ``*`` (``city``, ``city*sex``) or ``all`` for the whole population;
+* the domain columns under their own names (each followed by
+  ``<column>_label`` when it has value labels), holding ``<NA>`` (``pd.NA``,
+  nullable dtypes) in the rows of breakdowns that do not use them;
+* ``level`` for the distribution of a categorical outcome;
+* the fixed columns ``estimate, se, ci_lower, ci_upper, df, n, deff, cv,
+  flags`` (:data:`FIXED_COLUMNS`) and the diagnostics ``population, n_eff``.
+
+Later steps find the domain columns as the columns between ``breakdown`` and
+``estimate`` (:func:`literacy.labels.domain_columns`).
 """
 
 from __future__ import annotations
@@ -16,7 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from literacy.design import Design
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.estimation.intervals import CI_METHODS, mean_interval, proportion_interval, t_quantile
 from literacy.estimation.variance import (
     DomainRows,
@@ -37,7 +47,11 @@ STATISTICS = ("auto", "proportion", "mean", "distribution")
 # them first, as R's subset(design, !is.na(y)).
 MISSING_OUTCOME = ("na.rm", "subset")
 FIXED_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "df", "n", "deff", "cv", "flags"]
+"""The columns every estimates table has after its domain columns, in this order."""
 EXTRA_COLUMNS = ["population", "n_eff"]
+BREAKDOWN = "breakdown"
+"""The first column of every estimates table: the ``by`` spec of the row (``city*sex``, or ``all``)."""
+WHOLE_POPULATION = "all"
 
 
 @dataclass(frozen=True)
@@ -58,14 +72,32 @@ By = str | Sequence[str] | Sequence[Sequence[str]] | None
 
 def by_specs(by: By) -> list[list[str]]:
     """``"city"`` -> one spec; ``["city", "sex"]`` -> one crossed spec;
-    ``[["city"], ["city", "sex"]]`` -> two specs; None -> the whole population."""
+    ``[["city"], ["city", "sex"]]`` -> two specs; None or ``[]`` -> the whole
+    population (``[[]]``); an empty spec inside a list (``[[], ["city"]]``) is
+    the whole population stacked with the others."""
     if by is None or (not isinstance(by, str) and len(by) == 0):
         return [[]]
     if isinstance(by, str):
         return [[by]]
     if all(isinstance(b, str) for b in by):
-        return [list(by)]
-    return [[b] if isinstance(b, str) else list(b) for b in by]
+        return [[str(b) for b in by]]
+    specs = []
+    for b in by:
+        if isinstance(b, str):
+            specs.append([b])
+        elif isinstance(b, (list, tuple)) and all(isinstance(c, str) for c in b):
+            specs.append(list(b))
+        else:
+            raise LiteracyError(
+                f"by takes column names: 'city', ['city', 'sex'] (crossed) or [['city'], ['sex']] (stacked); "
+                f"{b!r} in {by!r} is not one."
+            )
+    return specs
+
+
+def breakdown_name(spec: Sequence[str]) -> str:
+    """The ``breakdown`` value of a spec: ``city*sex``, or ``all`` for none."""
+    return "*".join(spec) if spec else WHOLE_POPULATION
 
 
 def estimate(
@@ -87,8 +119,18 @@ def estimate(
     text or categories as a distribution; any other numbers raise an error,
     because a mean of codes is only right when asked for (``"mean"``).
 
-    ``by``: ``"city"`` or ``["city", "sex"]`` (crossed) gives one table;
-    ``[["city"], ["sex"]]`` stacks several; None is the whole population.
+    ``by`` says which domains, and the table has the same shape whatever it is:
+
+    * ``"city"``: one row per city; ``["city", "sex"]``: one row per city and
+      sex (crossed);
+    * ``[["city"], ["sex"]]``: the two breakdowns stacked (rows per city, then
+      rows per sex); ``[[], ["city"]]`` adds the whole population first;
+    * None or ``[]``: one row for the whole population.
+
+    The first column, ``breakdown``, names each row's breakdown (``city``,
+    ``city*sex``, ``all``); domain columns a row's breakdown does not use hold
+    ``<NA>``. The columns after the domain columns are
+    :data:`FIXED_COLUMNS`, then ``population`` and ``n_eff``.
     ``missing_outcome``: rows whose outcome is missing stay in each domain's
     design (``"na.rm"``, R's ``svyciprop(..., na.rm = TRUE)`` in ``svyby``) or
     are dropped first (``"subset"``); it changes df and Korn-Graubard intervals.
@@ -107,15 +149,25 @@ def estimate(
     reliability = reliability or Reliability()
     values, kind, levels = _outcome(design.data, outcome, statistic)
     specs = by_specs(by)
+    if any(BREAKDOWN in spec for spec in specs):
+        raise LiteracyError(
+            f"A by column may not be called {BREAKDOWN!r}: every estimates table starts with a {BREAKDOWN!r} "
+            "column naming each row's breakdown; rename the data's column."
+        )
     frames = []
     for spec in specs:
         codes, keys = _domains(design.data, spec)
         frames.append(
             _estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability, missing_outcome)
         )
+    for frame, spec in zip(frames, specs, strict=True):
+        frame.insert(0, BREAKDOWN, breakdown_name(spec))
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     domain_columns = list(dict.fromkeys(c for spec in specs for c in spec))
-    leading = domain_columns + (["level"] if kind == "distribution" else [])
+    for column in domain_columns:
+        result[column] = _nullable(result[column])
+    result[BREAKDOWN] = result[BREAKDOWN].astype("string")
+    leading = [BREAKDOWN] + domain_columns + (["level"] if kind == "distribution" else [])
     result = result[leading + FIXED_COLUMNS + EXTRA_COLUMNS]
     labelled = {column: column for column in domain_columns} | ({"level": outcome} if kind == "distribution" else {})
     result = add_labels(result, design.data, labelled, labels, lang)
@@ -135,6 +187,17 @@ def estimate(
         }
     }
     return result
+
+
+def _nullable(values: pd.Series) -> pd.Series:
+    """A domain column with one missing-value marker, ``pd.NA``: text as
+    ``string``, whole numbers as ``Int64``, other numbers as ``Float64``,
+    categories as their values' type (the rows of stacked breakdowns that do
+    not use the column are missing in it)."""
+    converted = values.astype(object).convert_dtypes()
+    if converted.dtype == object:  # mixed values: keep them, one marker
+        converted = converted.where(converted.notna(), pd.NA)
+    return converted
 
 
 def _variance_description(design: Design) -> dict:
@@ -167,9 +230,11 @@ def _outcome(data: pd.DataFrame, outcome: str, statistic: str) -> tuple[np.ndarr
             present = np.unique(np.asarray(series.dropna(), dtype=float))
             if not set(present.tolist()) <= {0.0, 1.0}:
                 shown = ", ".join(_number_text(v) for v in present[:5]) + (", ..." if len(present) > 5 else "")
+                mean = spell("--statistic mean", 'statistic="mean"')
+                distribution = spell("--statistic distribution", 'statistic="distribution"')
                 raise LiteracyError(
-                    f"The outcome {outcome!r} is not 0/1 (it holds {shown}), so pass --statistic mean "
-                    f'(Python: statistic="mean") for its mean or --statistic distribution for the share at each value.'
+                    f"The outcome {outcome!r} is not 0/1 (it holds {shown}), so pass {mean} for its mean or "
+                    f"{distribution} for the share at each value."
                 )
             statistic = "proportion"
     if statistic == "distribution":
@@ -184,7 +249,10 @@ def _outcome(data: pd.DataFrame, outcome: str, statistic: str) -> tuple[np.ndarr
         values[codes < 0] = np.nan
         return values, "distribution", levels
     if not numeric:
-        raise LiteracyError(f"The outcome {outcome!r} is not numeric; use --statistic distribution for categories.")
+        raise LiteracyError(
+            f"The outcome {outcome!r} is not numeric; use "
+            f"{spell('--statistic distribution', 'statistic=' + chr(34) + 'distribution' + chr(34))} for categories."
+        )
     values = series.to_numpy(dtype=float, na_value=np.nan)[:, None]
     if statistic == "proportion":
         present = values[~np.isnan(values)]

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from literacy.design import REPLICATE_METHODS, SUPPLIED_TYPES, Replicates
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 
 if TYPE_CHECKING:
     from literacy.design import Design
@@ -64,7 +64,7 @@ def make_replicates(
                 raise LiteracyError(
                     f"Replicate {r + 1} of {method} cannot be calibrated to the margins ({error}). A replicate that "
                     "drops every PSU holding a category cannot reach its target: use jkn replicates, or collapse "
-                    "sparse categories (--collapse)."
+                    f"sparse categories ({spell('--collapse', 'collapse=')})."
                 ) from None
         matrix = np.column_stack(columns)
     return Replicates(

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import sparse
 
 from literacy.design import Design
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.estimation.replicates import replicate_weights
 
 # Domains x PSUs cells held in memory at once before chunking over domains.
@@ -127,10 +127,11 @@ def check_lonely(design: Design) -> None:
     lonely = design.lonely_strata()
     if lonely and design.lonely_psu == "fail":
         shown = ", ".join(map(str, lonely[:8])) + (f" and {len(lonely) - 8} more" if len(lonely) > 8 else "")
+        rules = ['"remove"', '"certainty"', '"adjust"', '"average"']
         raise LiteracyError(
             f"Stratum {shown} has only one PSU, so its variance cannot be estimated; choose a lonely-PSU rule "
-            "(--lonely-psu remove|certainty|adjust|average, as R's survey.lonely.psu) or merge the stratum "
-            "with a similar one."
+            f"({spell('--lonely-psu remove|certainty|adjust|average', 'lonely_psu=' + '|'.join(rules))}, as R's "
+            "survey.lonely.psu) or merge the stratum with a similar one."
         )
 
 

@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 
 FILE_FORMATS = {
     ".csv": "csv",
@@ -80,7 +80,7 @@ def file_format(path: str | Path, override: str | None = None) -> str:
     if suffix not in FILE_FORMATS:
         raise LiteracyError(
             f"Cannot tell the format of {path} from its extension; use one of "
-            f"{', '.join(sorted(FILE_FORMATS))}, or name the format with --format."
+            f"{', '.join(sorted(FILE_FORMATS))}, or name the format with {spell('--format', 'file_format=')}."
         )
     return FILE_FORMATS[suffix]
 
@@ -293,7 +293,8 @@ def text_layout(path: Path, encoding: str | None = None, *, tab: bool = False) -
         text = _decode(head, encoding)
         if text is None:
             raise LiteracyError(
-                f"{path} is not valid {encoding} text; leave out --encoding to detect it, or name the right one."
+                f"{path} is not valid {encoding} text; leave out {spell('--encoding', 'encoding=')} to detect it, or "
+                "name the right one."
             )
     elif (marked := _bom_encoding(head)) is not None:
         # Excel's "Unicode Text" export is UTF-16 with a byte-order mark.
@@ -310,7 +311,7 @@ def text_layout(path: Path, encoding: str | None = None, *, tab: bool = False) -
         else:
             raise LiteracyError(
                 f"{path} is neither UTF-8 nor GB18030/GBK text (is it a spreadsheet or SPSS file with the wrong "
-                "extension?); give its encoding with --encoding."
+                f"extension?); give its encoding with {spell('--encoding', 'encoding=')}."
             )
     assert text is not None
     return TextLayout(encoding, "\t" if tab else _sniff_delimiter(text))
@@ -372,8 +373,8 @@ class BadRow:
 
     def sentence(self, path: Path) -> str:
         return (
-            f"{path} line {self.row + 1} {self.problem()}; fix that line, or run `literacy validate` to set "
-            "such rows aside."
+            f"{path} line {self.row + 1} {self.problem()}; fix that line, or "
+            f"{spell('run `literacy validate`', 'use literacy.validate')} to set such rows aside."
         )
 
     def problem(self) -> str:
@@ -956,7 +957,8 @@ def _guard(path: Path, kind: str, action: Any) -> Any:
         raise
     except UnicodeDecodeError as exc:
         raise LiteracyError(
-            f"{path} is not valid {exc.encoding} text further in the file; give the right encoding with --encoding."
+            f"{path} is not valid {exc.encoding} text further in the file; give the right encoding with "
+            f"{spell('--encoding', 'encoding=')}."
         ) from None
     except pd.errors.EmptyDataError:
         raise LiteracyError(f"{path} is empty; export the data again.") from None
@@ -974,7 +976,7 @@ def _guard(path: Path, kind: str, action: Any) -> Any:
         }
         raise LiteracyError(
             f"{path} could not be read as {names.get(kind, kind)} ({first}); the file may be truncated or of "
-            "another type: export it again or name its format with --format."
+            f"another type: export it again or name its format with {spell('--format', 'file_format=')}."
         ) from None
 
 

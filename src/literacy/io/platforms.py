@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from literacy.datafiles import read_yaml
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, respondent_block
 
 PLATFORMS = ("auto", "generic", "kobo", "odk", "wjx", "spss")
@@ -463,7 +463,7 @@ def _reject_duplicate_targets(renames: dict[str, str]) -> None:
         if target in seen:
             raise LiteracyError(
                 f"Columns {seen[target]!r} and {column!r} both map to {target!r}; keep one, or name the right one "
-                "in a mapping file (--mapping)."
+                f"in a mapping file ({spell('--mapping', 'mapping=')})."
             )
         seen[target] = column
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 
 import pandas as pd
 
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.io.files import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, escape_text_cell, map_text_cells, sidecar_path
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -94,7 +94,9 @@ def write_text(path: str | Path, text: str, *, force: bool = False) -> None:
 def check_can_write(paths: list[Path], *, force: bool) -> None:
     for target in paths:
         if target.exists() and not force:
-            raise LiteracyError(f"{target} already exists; pass --force to replace it or choose another name.")
+            raise LiteracyError(
+                f"{target} already exists; pass {spell('--force', 'force=True')} to replace it or choose another name."
+            )
         if not target.parent.exists():
             raise LiteracyError(f"The folder {target.parent} does not exist; create it first.")
         if target.is_dir():
@@ -175,15 +177,16 @@ def os_error_message(error: OSError) -> str:
         getattr(error, "operation", None) is None and error.filename is not None and not os.path.exists(path)
     )
     number = error.errno
+    elsewhere = spell("-o/--out", "output path")
     if number == errno.ENOSPC:
-        return f"The disk is full while writing {path}; free space or choose another -o/--out."
+        return f"The disk is full while writing {path}; free space or choose another {elsewhere}."
     if number == errno.EDQUOT:
-        return f"The disk quota is used up while writing {path}; free space or choose another -o/--out."
+        return f"The disk quota is used up while writing {path}; free space or choose another {elsewhere}."
     if number == errno.EROFS:
-        return f"Cannot write {path}: its disk is mounted read-only; choose another -o/--out."
+        return f"Cannot write {path}: its disk is mounted read-only; choose another {elsewhere}."
     if number in (errno.EACCES, errno.EPERM):
         if writing:
-            return f"No permission to write {path}; choose a folder you can write to (-o/--out) or change it."
+            return f"No permission to write {path}; choose a folder you can write to ({elsewhere}) or change it."
         return f"No permission to read {path}; change its permissions or copy it somewhere readable."
     if number == errno.ENOENT:
         return f"{path} does not exist; check the path."

@@ -1,6 +1,8 @@
 """Reports a plan office can use: HTML (self-contained, with charts), an Excel
 workbook for people, Markdown and JSON for pipelines. All four show the same
-tables from one :class:`ReportData`."""
+tables from one :class:`ReportData`. The tables hold proportions; HTML,
+Markdown and the charts show percent and points, the workbook keeps the
+proportions under percent number formats, and JSON carries them as data."""
 
 from __future__ import annotations
 
@@ -11,9 +13,19 @@ from typing import Any
 import pandas as pd
 
 from literacy.assessment import progress_label, status_label
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.io.tables import atomic_write, check_can_write, write_json, write_text
-from literacy.report.data import ReportData, flags_text, sentence, t, text_or_blank
+from literacy.report.data import (
+    DISPARITY_UNITS,
+    ReportData,
+    cell_unit,
+    check_units,
+    flags_text,
+    sentence,
+    shown,
+    t,
+    text_or_blank,
+)
 
 REPORT_FORMATS = ("html", "xlsx", "md", "json")
 
@@ -23,15 +35,20 @@ __all__ = ["REPORT_FORMATS", "ReportData", "report"]
 def report(
     data: ReportData, path: str | Path, *, report_format: str | None = None, lang: str = "zh", force: bool = False
 ) -> Path:
-    """Write ``data`` as a report; the format defaults to the extension."""
+    """Write ``data`` as a report; the format defaults to the extension.
+    ``lang`` is zh by default, as in every function of the API and the CLI."""
     path = Path(path)
     kind = report_format or {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".md": "md", ".json": "json"}.get(
         path.suffix.lower()
     )
     if kind not in REPORT_FORMATS:
-        raise LiteracyError(f"Report format of {path} is unknown; use --format {'|'.join(REPORT_FORMATS)}.")
+        raise LiteracyError(
+            f"Report format of {path} is unknown; use "
+            f"{spell('--format', 'file_format=')} {'|'.join(REPORT_FORMATS)} or an extension among them."
+        )
     if lang not in ("zh", "en"):
         raise LiteracyError(f"Language {lang!r} is unknown; use zh or en.")
+    check_units(data)
     if kind == "html":
         from literacy.report.html import render_html
 
@@ -71,16 +88,12 @@ def render_markdown(data: ReportData, lang: str) -> str:
     lines.append("|" + "---|" * len(heads))
     for row in data.assessment.itertuples():
         year = text_or_blank(row.target_year).removesuffix(".0")
-        target = f"{_number(row.target, '.1f')}% ({md_cell(year)})" if pd.notna(row.target) else "–"
-        gap = (
-            f"{_number(row.gap, '+.1f')} ({_number(row.gap_lower, '+.1f')} to {_number(row.gap_upper, '+.1f')})"
-            if pd.notna(row.gap)
-            else "–"
-        )
+        target = f"{_percent(row.target)} ({md_cell(year)})" if pd.notna(row.target) else "–"
+        gap = f"{_points(row.gap)} ({_points(row.gap_lower)} to {_points(row.gap_upper)})" if pd.notna(row.gap) else "–"
         progress = md_cell(progress_label(row.progress, lang)) if isinstance(row.progress, str) else "–"
         lines.append(
-            f"| {md_cell(row.name)} | {_number(row.estimate, '.1f')}% | "
-            f"{_number(row.ci_lower, '.1f')}–{_number(row.ci_upper, '.1f')} | {target} | {gap} | "
+            f"| {md_cell(row.name)} | {_percent(row.estimate)} | "
+            f"{_interval(row.ci_lower, row.ci_upper)} | {target} | {gap} | "
             f"**{md_cell(status_label(row.status, lang))}** | {progress} | "
             f"{md_cell(flags_text(row.flags, lang) or t('reliable', lang))} |"
         )
@@ -88,7 +101,7 @@ def render_markdown(data: ReportData, lang: str) -> str:
         f"- {md_text(row.name)}: {md_text(sentence(row.evidence, row.note))}" for row in data.assessment.itertuples()
     ]
     if not data.disparities.empty:
-        lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang))]
+        lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang), DISPARITY_UNITS)]
     lines += ["", f"## {t('methods', lang)}", ""]
     lines += [
         f"- {md_text(key)}: {md_text(json.dumps(value, ensure_ascii=False))}" for key, value in data.methods.items()
@@ -113,20 +126,38 @@ def md_cell(value: Any) -> str:
     return md_text(value).replace("|", "\\|")
 
 
-def _number(value: Any, spec: str) -> str:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return md_cell(value) or "–"
-    return "–" if number != number else format(number, spec)
+def _percent(value: Any) -> str:
+    """A proportion as percent for a Markdown cell (0.123 -> 12.3%)."""
+    return md_cell(shown(value, "percent"))
 
 
-def markdown_table(frame: pd.DataFrame) -> str:
-    def cell(value: Any) -> str:
-        if isinstance(value, float):
+def _points(value: Any) -> str:
+    """A difference of proportions in points (0.023 -> +2.3)."""
+    return md_cell(shown(value, "points"))
+
+
+def _interval(low: Any, high: Any) -> str:
+    """An interval of proportions in percent without the signs (9.4–15.2)."""
+    if pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"{_percent(low).removesuffix('%')}–{_percent(high).removesuffix('%')}"
+
+
+def markdown_table(frame: pd.DataFrame, units: dict[str, str] | None = None) -> str:
+    """A table in Markdown; columns named in ``units`` hold proportions and
+    are shown in percent or points."""
+    units = units or {}
+
+    def cell(column: Any, record: dict[Any, Any]) -> str:
+        value = record[column]
+        unit = cell_unit(units, str(column), record)
+        if unit is None and isinstance(value, float):
             return "" if pd.isna(value) else f"{value:.2f}"
-        return md_cell(value)
+        if unit is not None and (value is None or (isinstance(value, float) and pd.isna(value))):
+            return ""
+        return md_cell(shown(value, unit) if unit else value)
 
-    lines = ["| " + " | ".join(md_cell(c) for c in frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(cell(v) for v in record) + " |" for record in frame.itertuples(index=False)]
+    columns = list(frame.columns)
+    lines = ["| " + " | ".join(md_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(c, r) for c in columns) + " |" for r in frame.to_dict("records")]
     return "\n".join(lines)

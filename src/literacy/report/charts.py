@@ -7,6 +7,10 @@ and registered with matplotlib directly, because matplotlib's cached font list
 When no CJK font exists, one warning says so and the charts use English names
 and carry no CJK text, so they show no boxes (and matplotlib does not warn
 once per missing glyph).
+
+The tables hold proportions; the axes show them in percent (a tick
+formatter, not rescaled data), and the plans' published percents enter
+through :func:`literacy.assessment.plan_share` like every other number.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib import font_manager
 from matplotlib.text import Text as TextArtist
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
+from literacy.assessment import plan_share
 from literacy.plans import national_reference
 from literacy.report.data import ReportData, comparison_text, t
 
@@ -187,6 +193,7 @@ def targets_chart(data: ReportData, lang: str) -> bytes:
             axis.plot([row.target, row.target], [position - 0.35, position + 0.35], color="black", linewidth=2)
     axis.set_yticks(range(len(table)), [_place_name(data, row, lang) for row in table.itertuples()])
     axis.invert_yaxis()
+    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel(t("rate", lang))
     axis.set_title(t("chart_targets", lang))
     axis.grid(axis="x", alpha=0.3)
@@ -199,7 +206,7 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
     national = national_reference()
     axis.plot(
         [r.year for r in national.series],
-        [r.value for r in national.series],
+        [plan_share(r.value) for r in national.series],
         color="#bbbbbb",
         marker=".",
         label=t("national", lang),
@@ -212,7 +219,11 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
             continue
         if plan.baselines:
             axis.plot(
-                [b.year for b in plan.baselines], [b.value for b in plan.baselines], "s-", color=colour, alpha=0.7
+                [b.year for b in plan.baselines],
+                [plan_share(b.value) for b in plan.baselines],
+                "s-",
+                color=colour,
+                alpha=0.7,
             )
         if pd.notna(row.target) and pd.notna(row.baseline):
             axis.plot([row.baseline_year, row.target_year], [row.baseline, row.target], "--", color=colour, alpha=0.6)
@@ -227,6 +238,7 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
             capsize=4,
             label=_place_name(data, row, lang),
         )
+    axis.yaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel(t("year", lang))
     axis.set_ylabel(t("rate", lang))
     axis.set_title(t("chart_trajectory", lang))
@@ -237,7 +249,7 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
 
 def grades_chart(data: ReportData, lang: str) -> bytes:
     table = data.grades
-    pivot = table.pivot_table(index=data.domain, columns="level", values="estimate", sort=False) * 100
+    pivot = table.pivot_table(index=data.domain, columns="level", values="estimate", sort=False)
     pivot.index = [data.place(code, lang) for code in pivot.index]
     pivot.columns = [data.grade_labels[g].get(lang) if g in data.grade_labels else str(g) for g in pivot.columns]
     figure, axis = plt.subplots(figsize=(7, 0.8 + 0.5 * len(pivot)))
@@ -252,6 +264,7 @@ def grades_chart(data: ReportData, lang: str) -> bytes:
             color=colours[index % len(colours)],
         )
         left += pivot[level].fillna(0)
+    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel("%")
     axis.set_title(t("chart_grades", lang))
     # Below the "%" label, in two columns when long names would run off the edges.
@@ -278,6 +291,7 @@ def groups_chart(data: ReportData, lang: str) -> bytes:
             capsize=3,
         )
     axis.axvline(0, color="black", linewidth=1)
+    axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:+.0f}"))  # points
     axis.set_yticks(range(len(table)), labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_title(t("chart_groups", lang))

@@ -1,14 +1,33 @@
-"""What a report shows, gathered in one object, and the texts in two languages."""
+"""What a report shows, gathered in one object, the texts in two languages,
+and how numbers are shown: the tables hold proportions (README "Units") and
+only what people read (reports, ``--format table``) shows percent."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from literacy.assessment import ASSESSMENT_UNITS, DISPARITY_UNITS, SHARE_UNIT
+from literacy.errors import LiteracyError
 from literacy.instrument import Text
-from literacy.plans import Plan
+from literacy.plans import Plan, load_plan
+
+if TYPE_CHECKING:
+    from literacy.design import Design
+    from literacy.instrument import Instrument
+    from literacy.validate import Validation
+    from literacy.weighting import WeightingResult
+
+# The estimates of a proportion (``literacy.estimate``); a mean has no unit here.
+ESTIMATE_UNITS = {"estimate": "percent", "se": "se", "ci_lower": "percent", "ci_upper": "percent"}
+# How a unit is written for people and its Excel number format on the proportion.
+_SHOWN = {"percent": "{:.1f}%", "points": "{:+.1f}", "se": "{:.2f}"}
+EXCEL_FORMATS = {"percent": "0.0%", "points": "+0.0%;-0.0%;0.0%", "se": "0.00%"}
+_SHARE_UNIT_TEXTS = {SHARE_UNIT.zh, SHARE_UNIT.en}
 
 TEXT = {
     "title": Text("公民科学素质调查：目标差距评估", "Citizen science literacy survey: target-gap assessment"),
@@ -79,6 +98,69 @@ def comparison_text(variable: str, first: object, second: object, lang: str) -> 
     return f"{value_text(variable, first, lang)} − {value_text(variable, second, lang)}"
 
 
+def estimate_units(estimates: pd.DataFrame) -> dict[str, str]:
+    """The units of an estimates table: shares unless it holds means."""
+    statistic = (estimates.attrs.get("estimate") or {}).get("statistic")
+    return {} if statistic == "mean" else ESTIMATE_UNITS
+
+
+def cell_unit(units: Mapping[str, str], column: str, record: Mapping[str, Any]) -> str | None:
+    """The unit of one cell: a counted target's values are shares only in
+    the rows whose unit is "share" (a target the plan words in percent)."""
+    unit = units.get(column)
+    if unit == "if_share":
+        return "percent" if str(record.get("unit", "")) in _SHARE_UNIT_TEXTS else None
+    return unit
+
+
+def shown(value: Any, unit: str | None, digits: int = 2) -> str:
+    """A number as people read it: a proportion in percent (12.3%), a
+    difference of proportions in points (+2.3), others as they are."""
+    if value is None or value is pd.NA:
+        return "–"
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return str(value)
+    number = float(value)
+    if math.isnan(number):
+        return "–"
+    if unit in _SHOWN:
+        return _SHOWN[unit].format(100 * number)
+    return f"{number:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def for_people(frame: pd.DataFrame, units: Mapping[str, str]) -> pd.DataFrame:
+    """A copy of ``frame`` whose number columns named in ``units`` are text
+    in percent or points (``--format table``, HTML and Markdown tables)."""
+    out = frame.copy()
+    records = frame.to_dict("records")
+    for column in frame.columns:
+        if column in units:
+            out[column] = [shown(r[column], cell_unit(units, str(column), r)) for r in records]
+    return out
+
+
+def check_units(data: ReportData) -> None:
+    """Refuse tables in percent (an assessment made by an older version, or
+    typed by hand): a share of 12 would be shown as 1200%."""
+    tables = (
+        ("assessment", data.assessment, ASSESSMENT_UNITS),
+        ("estimates", data.estimates, estimate_units(data.estimates)),
+        ("grades", data.grades, ESTIMATE_UNITS),
+        ("disparities", data.disparities, DISPARITY_UNITS),
+    )
+    for name, frame, units in tables:
+        for column, unit in units.items():
+            # Growth rates are proportions too, but may pass 1 (doubling in a year).
+            if column not in frame or unit not in ("percent", "points") or "growth" in column:
+                continue
+            values = pd.to_numeric(frame[column], errors="coerce").abs()
+            if (values > 1 + 1e-9).any():
+                raise LiteracyError(
+                    f"The {name} column {column} holds {values.max():g}, a percentage: tables hold proportions "
+                    f"from 0 to 1 (0.12 for 12%), so make the {name} table again with this version."
+                )
+
+
 def t(key: str, lang: str) -> str:
     return TEXT[key].get(lang)
 
@@ -133,6 +215,48 @@ class ReportData:
         plan = next((p for p in self.plans if p.code == str(code)), None)
         return plan.name.get(lang) if plan else str(code)
 
+    @classmethod
+    def from_run(
+        cls,
+        assessment: pd.DataFrame,
+        estimates: pd.DataFrame,
+        *,
+        instrument: Instrument,
+        validation: Validation | Sequence[Validation],
+        design: Design,
+        weighting: WeightingResult | None = None,
+        grades: pd.DataFrame | None = None,
+        disparities: pd.DataFrame | None = None,
+        counted: pd.DataFrame | None = None,
+        plans: Sequence[Plan | str] | None = None,
+    ) -> ReportData:
+        """The report ``literacy run`` writes, from the step results a Python
+        user holds: the methods section (instrument and standard, sample and
+        rejects, weighting and its diagnostics, design, variance, interval)
+        is assembled here, so the two cannot drift apart. ``validation`` is
+        one result per input file; rows of the clean data that are not
+        scorable rows of ``design`` count as unscorable. Plans default to
+        those the assessment names; survey year and domain come from it."""
+        checks = [validation] if not isinstance(validation, Sequence) else list(validation)
+        if not checks:
+            raise LiteracyError("Give the validation result of at least one input file.")
+        settings = assessment.attrs.get("assessment") or {}
+        year = settings.get("year", assessment["year"].iloc[0] if len(assessment) and "year" in assessment else None)
+        wanted = list(plans) if plans is not None else list(dict.fromkeys(map(str, assessment.get("plan", []))))
+        loaded = [load_plan(p) for p in wanted]
+        methods = methods_section(instrument, checks, design, estimates, weighting, year)
+        return cls(
+            assessment,
+            estimates,
+            grades if grades is not None else pd.DataFrame(),
+            disparities if disparities is not None else pd.DataFrame(),
+            counted if counted is not None else pd.DataFrame(),
+            methods,
+            loaded,
+            str(settings.get("domain", "city")),
+            {grade.id: grade.label for grade in instrument.standard.grades},
+        )
+
     def readable_disparities(self, lang: str) -> pd.DataFrame:
         """The group gaps with names and comparisons in words."""
         table = self.disparities
@@ -151,3 +275,77 @@ class ReportData:
             out[column] = table[column].to_numpy()
         out["note"] = table["note"].fillna("").to_numpy()
         return out
+
+
+def sample_counts(validation: Sequence[Validation], design: Design) -> dict[str, Any]:
+    """Rows read, clean, rejected (with reasons) and unscorable: clean rows
+    that are not scorable rows of the design."""
+    rejections: dict[str, int] = {}
+    for check in validation:
+        for reason, rows in check.summary["rejections"].items():
+            rejections[reason] = rejections.get(reason, 0) + rows
+    clean = sum(int(check.summary["clean_rows"]) for check in validation)
+    data = design.data
+    scorable = int(data["scorable"].astype(bool).sum()) if "scorable" in data else len(data)
+    return {
+        "interviews_read": sum(int(check.summary["input_rows"]) for check in validation),
+        "clean": clean,
+        "rejected": sum(int(check.summary["rejected_rows"]) for check in validation),
+        "unscorable": max(clean - scorable, 0),
+        "rejections": rejections,
+    }
+
+
+def methods_section(
+    instrument: Instrument,
+    validation: Sequence[Validation],
+    design: Design,
+    estimates: pd.DataFrame,
+    weighting: WeightingResult | None,
+    year: object,
+) -> dict[str, Any]:
+    """The methods facts of a report (``ReportData.methods``), from the step
+    results; :meth:`ReportData.from_run` and ``literacy run`` both use it."""
+    settings = estimates.attrs.get("estimate", {})
+    variance = settings.get("variance", {})
+    method = variance.get("method", "taylor")
+    if weighting is not None:
+        record = weighting.record or {}
+        described: dict[str, Any] | str = {
+            **{
+                k: v
+                for k, v in record.items()
+                if k in ("method", "base_weight", "variables", "by", "iterations", "converged")
+            },
+            "by_group": {
+                str(d.get(record.get("by") or "scope", d.get("city", index))): (
+                    f"n {d.get('n')}, Kish deff {d.get('kish_deff', float('nan')):.2f}, weights "
+                    f"{d.get('weight_min', float('nan')):.3g}-{d.get('weight_max', float('nan')):.3g}, "
+                    f"trimmed {d.get('trimmed')}"
+                )
+                for index, d in enumerate(weighting.diagnostics.to_dict("records"))
+            },
+        }
+    else:
+        described = "none (equal weights or the base weight)"
+    return {
+        "instrument": f"{instrument.id} {instrument.version}: {instrument.title.en}",
+        "standard": instrument.standard.rule,
+        "survey_year": int(year) if isinstance(year, (int, float)) and not isinstance(year, bool) else year,
+        "sample": sample_counts(validation, design),
+        "weighting": described,
+        "design": {
+            "weight": variance.get("weight"),
+            "strata": variance.get("strata"),
+            "psu": variance.get("psu"),
+            "strata_count": variance.get("strata_count"),
+            "psu_count": variance.get("psu_count"),
+            "lonely_psu": settings.get("lonely_psu"),
+        },
+        "variance": method + " linearisation (R survey: svydesign with ids, strata; calibrated weights' variance "
+        "uses the calibration residuals)"
+        if method.startswith("taylor")
+        else method,
+        "interval": f"{settings.get('ci_method')} at {settings.get('level')}, df = PSUs - strata per domain",
+        "reliability": settings.get("reliability", {}),
+    }

@@ -10,9 +10,9 @@ from typing import Any
 
 import pandas as pd
 
-from literacy.assessment import progress_label, status_label
+from literacy.assessment import COUNTED_UNITS, DISPARITY_UNITS, progress_label, status_label
 from literacy.report.charts import STATUS_COLOURS, all_charts, chart_language
-from literacy.report.data import ReportData, flags_text, sentence, t, text_or_blank
+from literacy.report.data import ReportData, cell_unit, estimate_units, flags_text, sentence, shown, t, text_or_blank
 
 _CSS = """
 body{font-family:'Noto Sans CJK SC','Microsoft YaHei','Helvetica Neue',Arial,sans-serif;margin:2em auto;
@@ -48,14 +48,17 @@ def render_html(data: ReportData, lang: str) -> str:
             f"<figcaption>{html.escape(t(key, lang))}</figcaption></figure>"
         )
     if not data.disparities.empty:
-        parts += [f"<h2>{html.escape(t('groups', lang))}</h2>", _table(data.readable_disparities(lang), percent=False)]
+        parts += [
+            f"<h2>{html.escape(t('groups', lang))}</h2>",
+            _table(data.readable_disparities(lang), DISPARITY_UNITS),
+        ]
     if not data.estimates.empty:
         parts += [
             f"<h2>{html.escape(t('estimates', lang))}</h2>",
-            _table(data.estimates, percent=True, grey=True, lang=lang),
+            _table(data.estimates, estimate_units(data.estimates), grey=True, lang=lang),
         ]
     if not data.counted.empty:
-        parts += [f"<h2>{html.escape(t('counted', lang))}</h2>", _table(data.counted, percent=False)]
+        parts += [f"<h2>{html.escape(t('counted', lang))}</h2>", _table(data.counted, COUNTED_UNITS)]
     parts += [f"<h2>{html.escape(t('methods', lang))}</h2>", _methods(data.methods)]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -67,6 +70,16 @@ def _fmt(value: Any, digits: int = 1) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return html.escape(str(value))
+
+
+def _percent(value: Any) -> str:
+    """A proportion in percent (0.123 -> 12.3%), escaped."""
+    return html.escape(shown(value, "percent"))
+
+
+def _points(value: Any) -> str:
+    """A difference of proportions in points (0.023 -> +2.3), escaped."""
+    return html.escape(shown(value, "points"))
 
 
 def _headline(data: ReportData, lang: str) -> str:
@@ -90,18 +103,23 @@ def _headline(data: ReportData, lang: str) -> str:
         reliability = flags_text(row.flags, lang)
         colour = STATUS_COLOURS.get(row.status, "#555")
         year = html.escape(text_or_blank(row.target_year)[:4])
-        target = f"{_fmt(row.target)}% ({year})" if pd.notna(row.target) else "–"
+        target = f"{_percent(row.target)} ({year})" if pd.notna(row.target) else "–"
+        interval = (
+            f"{_percent(row.ci_lower).removesuffix('%')}–{_percent(row.ci_upper).removesuffix('%')}"
+            if pd.notna(row.ci_lower) and pd.notna(row.ci_upper)
+            else "–"
+        )
         cells = [
             html.escape(str(row.name)),
-            f'<td class="num">{_fmt(row.estimate)}%',
-            f'<td class="num">{_fmt(row.ci_lower)}–{_fmt(row.ci_upper)}',
+            f'<td class="num">{_percent(row.estimate)}',
+            f'<td class="num">{interval}',
             f'<td class="num">{target}',
-            f'<td class="num">{_fmt(row.gap)} ({_fmt(row.gap_lower)} to {_fmt(row.gap_upper)})',
+            f'<td class="num">{_points(row.gap)} ({_points(row.gap_lower)} to {_points(row.gap_upper)})',
             f'<td><span class="status" style="background:{colour}">'
             f"{html.escape(status_label(row.status, lang))}</span>",
             f"<td>{html.escape(progress_label(row.progress, lang)) if isinstance(row.progress, str) else '–'}",
-            f'<td class="num">{_fmt(row.path_linear)} / {_fmt(row.path_compound)}',
-            f'<td class="num">{_fmt(row.growth_needed)}%',
+            f'<td class="num">{_percent(row.path_linear)} / {_percent(row.path_compound)}',
+            f'<td class="num">{_percent(row.growth_needed)}',
             f"<td>{html.escape(reliability) or html.escape(t('reliable', lang))}",
             f"<td>{html.escape(sentence(row.evidence, row.note))}",
         ]
@@ -111,23 +129,23 @@ def _headline(data: ReportData, lang: str) -> str:
     return "\n".join(rows)
 
 
-def _table(frame: pd.DataFrame, *, percent: bool, grey: bool = False, lang: str = "en") -> str:
-    shown = frame.copy()
-    if percent:
-        for column in ("estimate", "se", "ci_lower", "ci_upper"):
-            if column in shown:
-                shown[column] = 100 * shown[column]
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+def _table(frame: pd.DataFrame, units: dict[str, str], *, grey: bool = False, lang: str = "zh") -> str:
+    """A table; the proportions in the columns ``units`` names are shown in
+    percent or points."""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
-    for record in shown.to_dict("records"):
+    for record in frame.to_dict("records"):
         flags = flags_text(record.get("flags"), lang) if grey else ""
         klass = ' class="unreliable"' if flags else ""
-        cells = "".join(
-            f'<td class="num">{_fmt(v, 2)}</td>' if isinstance(v, float) else f"<td>{_fmt(v)}</td>"
-            for v in record.values()
-        )
+        cells = "".join(_cell(v, cell_unit(units, str(c), record)) for c, v in record.items())
         body.append(f"<tr{klass}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _cell(value: Any, unit: str | None) -> str:
+    if unit is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f'<td class="num">{html.escape(shown(value, unit))}</td>'
+    return f'<td class="num">{_fmt(value, 2)}</td>' if isinstance(value, float) else f"<td>{_fmt(value)}</td>"
 
 
 def _methods(methods: dict[str, Any], prefix: str = "") -> str:

@@ -1,5 +1,7 @@
-"""The report as an Excel workbook for people: one sheet per table, rates as
-percentages, frozen and bold headers, sensible column widths."""
+"""The report as an Excel workbook for people: one sheet per table, frozen
+and bold headers, sensible column widths. Cells keep the proportions of the
+tables (0.123) under percent number formats (12.3%), so a formula over them
+computes with the data's own numbers."""
 
 from __future__ import annotations
 
@@ -8,9 +10,9 @@ from typing import IO, Any
 import pandas as pd
 from openpyxl.styles import Font, PatternFill
 
-from literacy.assessment import progress_label, status_label
+from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, DISPARITY_UNITS, progress_label, status_label
 from literacy.instrument import Text
-from literacy.report.data import ReportData, flags_text
+from literacy.report.data import ESTIMATE_UNITS, EXCEL_FORMATS, ReportData, cell_unit, estimate_units, flags_text
 
 SHEETS = {
     "summary": Text("目标差距", "Summary"),
@@ -20,7 +22,6 @@ SHEETS = {
     "counted": Text("量化目标", "Counted targets"),
     "methods": Text("方法", "Methods"),
 }
-_SHARE_COLUMNS = ("estimate", "se", "ci_lower", "ci_upper")
 _GREY = PatternFill("solid", fgColor="EEEEEE")
 
 
@@ -35,21 +36,21 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
     summary["flags"] = [flags_text(f, lang) for f in summary["flags"]]
     methods = pd.DataFrame(_flatten(data.methods), columns=["item", "value"])
     tables = [
-        ("summary", summary, False),
-        ("estimates", data.estimates, True),
-        ("grades", data.grades, True),
-        ("groups", data.readable_disparities(lang), False),
-        ("counted", data.counted, False),
-        ("methods", methods, False),
+        ("summary", summary, ASSESSMENT_UNITS),
+        ("estimates", data.estimates, estimate_units(data.estimates)),
+        ("grades", data.grades, ESTIMATE_UNITS),
+        ("groups", data.readable_disparities(lang), DISPARITY_UNITS),
+        ("counted", data.counted, COUNTED_UNITS),
+        ("methods", methods, {}),
     ]
     with pd.ExcelWriter(handle, engine="openpyxl") as writer:
-        for key, frame, shares in tables:
+        for key, frame, units in tables:
             if frame.empty and key not in ("summary", "methods"):
                 continue
             name = sheet_name(key, lang)
             frame.to_excel(writer, sheet_name=name, index=False)
             store_text_as_text(writer.sheets[name])
-            _format(writer.sheets[name], frame, shares)
+            _format(writer.sheets[name], frame, units)
 
 
 def store_text_as_text(sheet: Any) -> None:
@@ -66,19 +67,26 @@ def store_text_as_text(sheet: Any) -> None:
                 cell.data_type = "s"
 
 
-def _format(sheet: Any, frame: pd.DataFrame, shares: bool) -> None:
+def _format(sheet: Any, frame: pd.DataFrame, units: dict[str, str]) -> None:
+    """Bold frozen header, widths, and number formats: the proportions in the
+    columns ``units`` names as percent, other decimals with up to three places."""
     sheet.freeze_panes = "A2"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
+    records = frame.to_dict("records")
     for index, column in enumerate(frame.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
         sheet.column_dimensions[letter].width = min(max(8, width + 2), 60)
-        if frame[column].dtype.kind == "f":
-            # Shares (0-1) as percentages; points and percents with one decimal.
-            number_format = "0.0%" if shares and column in _SHARE_COLUMNS else "0.0##"
-            for row in range(2, len(frame) + 2):
-                sheet.cell(row=row, column=index).number_format = number_format
+        numeric = frame[column].dtype.kind in "fiu"
+        if not numeric:
+            continue
+        for row, record in enumerate(records, start=2):
+            unit = cell_unit(units, str(column), record)
+            if unit in EXCEL_FORMATS:
+                sheet.cell(row=row, column=index).number_format = EXCEL_FORMATS[unit]
+            elif frame[column].dtype.kind == "f":
+                sheet.cell(row=row, column=index).number_format = "0.0##"
     if "flags" in frame.columns:
         position = list(frame.columns).index("flags") + 1
         for row in range(2, len(frame) + 2):
