@@ -203,7 +203,7 @@ def test_values_outside_the_codebook_stop_scoring_with_the_item_named(column, ba
     with pytest.raises(LiteracyError) as caught:
         score(frame, cast)
     assert f"{column}: 1 row(s) with value(s) {bad}" in str(caught.value)
-    assert "literacy validate" in str(caught.value)
+    assert "literacy.validate" in str(caught.value)  # Python terms from Python
 
 
 def test_missing_item_columns_are_listed():
