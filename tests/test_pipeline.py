@@ -225,3 +225,19 @@ def test_replicates_that_cannot_be_recalibrated_say_why(tmp_path):
     result = CliRunner().invoke(main, ["run", str(config)])
     assert result.exit_code == 1
     assert "Step `replicates` failed: Replicate" in result.stderr and "use jkn replicates" in result.stderr
+
+
+def test_run_reads_actuals_without_a_plan_column(tmp_path):
+    """The README's actuals layout (target, year, value): each row goes to
+    the plan that has the target (a run crashed with KeyError: True)."""
+    actuals = tmp_path / "actuals.csv"
+    actuals.write_text("target,year,value\nfarmers_trained,2024,150\n", encoding="utf-8")
+    config = _config(tmp_path, actuals=str(actuals))
+    result = CliRunner().invoke(main, ["run", str(config)])
+    assert result.exit_code == 0, result.output
+    counted = pd.read_csv(tmp_path / "out" / "counted_targets.csv", encoding="utf-8-sig")
+    assert "farmers_trained" in set(counted["target"])
+    unknown = tmp_path / "unknown.csv"
+    unknown.write_text("target,year,value\nrockets,2024,1\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["run", str(_config(tmp_path, actuals=str(unknown), output="out2"))])
+    assert refused.exit_code == 1 and "No plan given has a counted target 'rockets'" in refused.stderr

@@ -26,7 +26,7 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+source"
 
-from literacy.assessment import counted_progress, disparities, gap
+from literacy.assessment import counted_progress, counted_progress_of_plans, disparities, gap
 from literacy.design import Design
 from literacy.errors import LiteracyError
 from literacy.estimation import Reliability, contrast, estimate
@@ -61,6 +61,7 @@ __all__ = [
     "add_groups",
     "contrast",
     "counted_progress",
+    "counted_progress_of_plans",
     "demo",
     "disparities",
     "estimate",

@@ -464,6 +464,41 @@ def _no_estimate(estimates: pd.DataFrame, plans: list[Plan], domain: str) -> str
 # --------------------------------------------------------------------------
 
 
+def counted_progress_of_plans(
+    plans: list[Plan | str], actuals: pd.DataFrame, *, year: int, lang: str = "zh"
+) -> pd.DataFrame:
+    """:func:`counted_progress` for several plans from one actuals table: a
+    ``plan`` column says whose each row is; without one, each row goes to the
+    plan that has its target (a target two plans share needs the column)."""
+    loaded = [load_plan(p) for p in plans]
+    loaded = [p for p in loaded if p.counted_targets]
+    if not loaded:
+        return pd.DataFrame()
+    if "target" not in actuals.columns:
+        raise LiteracyError("The actuals table needs columns target, year, value; it lacks target.")
+    if "plan" in actuals.columns:
+        owner = actuals["plan"].astype(str)
+    else:
+        owners: dict[str, list[str]] = {}
+        for plan in loaded:
+            for target in plan.counted_targets:
+                owners.setdefault(target.id, []).append(plan.id)
+        shared = sorted({str(t) for t in actuals["target"]} & {t for t, ids in owners.items() if len(ids) > 1})
+        if shared:
+            raise LiteracyError(
+                f"The counted target {shared[0]!r} belongs to {' and '.join(owners[shared[0]])}; add a plan column "
+                "to the actuals table saying whose each row is."
+            )
+        unknown = sorted({str(t) for t in actuals["target"]} - set(owners))
+        if unknown:
+            raise LiteracyError(
+                f"No plan given has a counted target {unknown[0]!r}; the targets are {', '.join(sorted(owners))}."
+            )
+        owner = actuals["target"].astype(str).map(lambda t: owners[t][0])
+    frames = [counted_progress(p, actuals[(owner == p.id).to_numpy()], year=year, lang=lang) for p in loaded]
+    return pd.concat(frames, ignore_index=True)
+
+
 def counted_progress(plan: Plan | str, actuals: pd.DataFrame, *, year: int, lang: str = "zh") -> pd.DataFrame:
     """Actuals (columns ``target``, ``year``, ``value``) against the plan's
     counted targets: share of the target reached and of the pro-rata

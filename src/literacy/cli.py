@@ -16,7 +16,7 @@ import click
 import pandas as pd
 
 from literacy import __version__
-from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, counted_progress, gap
+from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, counted_progress_of_plans, gap
 from literacy.collect.exports import EXPORT_LAYOUTS
 from literacy.collect.fieldwork import simulate, write_simulation
 from literacy.collect.forms import FORM_FORMATS, export_form
@@ -542,8 +542,7 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
     # Percent is for people: the text table shows 12.3% and +2.3 points; CSV and JSON keep the proportions.
     write_frame(for_people(table, ASSESSMENT_UNITS) if kind == "table" else table, output, kind, force=force)
     if actuals:
-        counted = pd.concat([counted_progress(p, read(actuals), year=year, lang=lang) for p in plan_ids],
-                            ignore_index=True)  # fmt: skip
+        counted = counted_progress_of_plans(list(plan_ids), read(actuals), year=year, lang=lang)
         click.echo(for_people(counted, COUNTED_UNITS).to_string(index=False), err=True)
     for row in table.itertuples():
         click.echo(f"{row.name}: {row.evidence}", err=True)

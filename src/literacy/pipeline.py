@@ -34,7 +34,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from literacy.assessment import counted_progress, disparities, gap
+from literacy.assessment import counted_progress_of_plans, disparities, gap
 from literacy.datafiles import read_yaml
 from literacy.design import Design
 from literacy.errors import LiteracyError
@@ -335,14 +335,7 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
     counted = pd.DataFrame()
     if config.get("actuals"):
         actuals = read(_resolve(config["actuals"], base))
-        counted = pd.concat(
-            [
-                counted_progress(p, actuals[actuals.get("plan", p.id) == p.id], year=year, lang=lang)
-                for p in plans
-                if p.counted_targets
-            ],
-            ignore_index=True,
-        )
+        counted = counted_progress_of_plans(plans, actuals, year=year, lang=lang)
         save("counted_targets.csv", counted)
 
     # report

@@ -887,11 +887,16 @@ def _coded(data: pd.DataFrame, names: Sequence[str]) -> tuple[np.ndarray, list[s
 
 def _base_weights(data: pd.DataFrame, column: str) -> np.ndarray:
     values = pd.to_numeric(data[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
+    # Above 1e15 a weight is a typing or unit error, and squares overflow.
+    bad = ~np.isfinite(values) | (values < 0) | (values > 1e15)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
+        shown = data[column].iloc[first]
+        shown = f"{float(shown):g}" if isinstance(shown, (int, float, np.number)) else repr(shown)
         raise LiteracyError(
-            f"The base weight column {column!r} must hold a finite, non-negative number in every row; "
-            f"{int(bad.sum())} row(s) do not (the first, row {first + 1}, has {data[column].iloc[first]!r})."
+            f"The base weight column {column!r} must hold a number from 0 to 1e15 in every row; "
+            f"{int(bad.sum())} row(s) do not (the first, data row {first + 1}, has {shown})."
         )
+    if not (values > 0).any():
+        raise LiteracyError(f"Every base weight in {column!r} is 0; weights must be positive somewhere.")
     return values
