@@ -85,6 +85,32 @@ def test_yaml_alias_bombs_are_refused_at_once(tmp_path, kind, make, load):
     assert "&" in path.read_text(encoding="utf-8").splitlines()[line - 1]
 
 
+def test_a_yaml_bomb_is_refused_fast_under_a_1_gb_memory_limit(tmp_path):
+    """As the issue asks: a billion-laughs instrument, checked from the command
+    line in a process that may not use more than 1 GiB of address space."""
+    path = tmp_path / "bomb.yaml"
+    path.write_text(_instrument_with_bomb(), encoding="utf-8")
+    script = textwrap.dedent(
+        f"""
+        import resource, time
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+        from click.testing import CliRunner
+        from literacy.cli import main
+        start = time.perf_counter()
+        result = CliRunner().invoke(main, ["questionnaire", "check", {str(path)!r}])
+        print(f"{{time.perf_counter() - start:.3f}}")
+        print(result.exit_code)
+        print(result.output)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    seconds, code, output = done.stdout.split("\n", 2)
+    assert float(seconds) < 1.0
+    assert code == "1"
+    assert "anchor/alias" in output and "Traceback" not in output and "MemoryError" not in output
+
+
 def _instrument_with_bomb() -> str:
     text = (REPO / "questionnaires" / "cast-2024.yaml").read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
