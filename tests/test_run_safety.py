@@ -21,10 +21,9 @@ import time
 from pathlib import Path
 
 import pytest
-import yaml
 from click.testing import CliRunner
 
-from conftest import REPO
+from conftest import REPO, run_config
 from literacy.cli import main
 from literacy.io import write_table
 from literacy.pipeline import run, sample_data_dir
@@ -34,24 +33,6 @@ CLI = [sys.executable, str(REPO / "cli.py")]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def _config(folder: Path, **changes: object) -> Path:
-    """A quick run (the 问卷星 sample, one Markdown report)."""
-    data = sample_data_dir()
-    config = {
-        "instrument": "cast-2024",
-        "inputs": [{"path": str(data / "responses-wjx.xlsx")}],
-        "margins": str(data / "margins.csv"),
-        "weighting": {"method": "rake", "by": "city"},
-        "design": {"strata": "district", "psu": "community"},
-        "assessment": {"plans": ["wuhai-2021-2025"], "year": 2024, "domain": "city"},
-        "report": {"formats": ["md"], "lang": "en"},
-        "output": "out",
-    }
-    config.update(changes)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "run.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def _sha256(path: Path) -> str:
@@ -110,7 +91,7 @@ def _tmpfs(options: str):
 
 
 def test_two_runs_into_one_folder_one_refuses_naming_the_other(tmp_path):
-    config, out = _config(tmp_path), tmp_path / "out"
+    config, out = run_config(tmp_path), tmp_path / "out"
     runs = [_start(["run", str(config), "--out", str(out)]) for _ in range(2)]  # started together
     codes = [child.wait(timeout=120) for child in runs]
     assert sorted(codes) == [0, 1], [child.stderr.read() for child in runs]
@@ -130,7 +111,7 @@ def test_a_lock_held_by_another_process_is_respected(tmp_path):
         fcntl.flock(handle, fcntl.LOCK_EX)
         handle.write(f"{os.getpid()}\n")
         handle.flush()
-        refused = CliRunner().invoke(main, ["run", str(_config(tmp_path)), "--out", str(out)])
+        refused = CliRunner().invoke(main, ["run", str(run_config(tmp_path)), "--out", str(out)])
     assert refused.exit_code == 1
     assert f"(process {os.getpid()})" in refused.stderr and "Traceback" not in refused.output
     assert sorted(p.name for p in out.iterdir()) == [LOCK_NAME]
@@ -139,7 +120,7 @@ def test_a_lock_held_by_another_process_is_respected(tmp_path):
 def test_a_killed_run_leaves_the_folder_to_the_next(tmp_path):
     """SIGKILL runs no cleanup: the staging folder, its temporaries and the
     lock file stay; the next run takes the lock over, says so and removes them."""
-    config, out = _config(tmp_path), tmp_path / "out"
+    config, out = run_config(tmp_path), tmp_path / "out"
     killed = _start(["run", str(config), "--out", str(out)])
     _wait_for(lambda: _staged(out) or killed.poll() is not None)
     killed.kill()
@@ -169,7 +150,7 @@ def test_stale_temporaries_of_dead_writers_are_removed_live_ones_kept(tmp_path):
 
 @pytest.mark.parametrize("name,code,previous", [("SIGTERM", 143, True), ("SIGINT", 130, False)])
 def test_a_signal_mid_run_leaves_the_previous_result_or_nothing(tmp_path, name, code, previous):
-    config, out = _config(tmp_path), tmp_path / "out"
+    config, out = run_config(tmp_path), tmp_path / "out"
     if previous:
         run(config, output=out)
     before = {p.name: _sha256(p) for p in out.iterdir()} if previous else {}
@@ -200,13 +181,13 @@ def test_a_failing_step_leaves_nothing_new_and_says_so(tmp_path):
     broken = tmp_path / "margins.csv"
     margins[margins["category"] != "rural"].to_csv(broken, index=False)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", str(_config(tmp_path, margins=str(broken))), "--out", str(out)])
+    result = CliRunner().invoke(main, ["run", str(run_config(tmp_path, margins=str(broken))), "--out", str(out)])
     assert result.exit_code == 1 and result.stderr.startswith("Error: Step `weight` failed:")
     assert sorted(p.name for p in out.iterdir()) == [MARKER_NAME]
     marker = (out / MARKER_NAME).read_text(encoding="utf-8")
     assert "step: weight" in marker and "contents: none" in marker
     # A folder holding only the marker counts as empty: no --force needed.
-    fixed = CliRunner().invoke(main, ["run", str(_config(tmp_path)), "--out", str(out)])
+    fixed = CliRunner().invoke(main, ["run", str(run_config(tmp_path)), "--out", str(out)])
     assert fixed.exit_code == 0, fixed.output
     assert not (out / MARKER_NAME).exists()
 
@@ -219,13 +200,13 @@ def test_force_removes_what_the_previous_manifest_listed_and_only_that(tmp_path)
     victim = tmp_path / "victim.txt"
     victim.write_text("not the run's", encoding="utf-8")
     (out / "notes.txt").write_text("mine", encoding="utf-8")
-    config = _config(tmp_path, inputs=[{"path": str(responses)}])
+    config = run_config(tmp_path, inputs=[{"path": str(responses)}])
     run(config, output=out, force=True)
     assert (out / "weighted.csv").is_file() and (out / "weighting.json").is_file()
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     manifest["outputs"].update({"../victim.txt": {}, "responses.xlsx": {}, "notes.txt.missing": {}})
     (out / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    unweighted = _config(tmp_path, inputs=[{"path": str(responses)}], margins=None, weighting=None)
+    unweighted = run_config(tmp_path, inputs=[{"path": str(responses)}], margins=None, weighting=None)
     result = CliRunner().invoke(main, ["run", str(unweighted), "--out", str(out), "--force"])
     assert result.exit_code == 0, result.output
     for gone in ("weighted.csv", "weighted.csv.meta.json", "weighting.json"):
@@ -250,7 +231,7 @@ def test_an_output_that_would_replace_an_input_is_refused(tmp_path, link):
         shutil.copy(sample_data_dir() / "sample.csv", source)
         os.link(source, out / "weighted.csv")
     digest = _sha256(source)
-    result = CliRunner().invoke(main, ["run", str(_config(tmp_path, inputs=[{"path": str(source)}])), "--out",
+    result = CliRunner().invoke(main, ["run", str(run_config(tmp_path, inputs=[{"path": str(source)}])), "--out",
                                        str(out), "--force"])  # fmt: skip
     assert result.exit_code == 1
     assert result.stderr.startswith(f"Error: The input {source} is where this run writes ")
@@ -270,7 +251,7 @@ def _validate(target: Path, rejects: Path) -> list[str]:
 def test_a_full_disk_ends_in_one_sentence_and_leaves_no_temporaries(tmp_path):
     with _tmpfs("size=200k") as disk:
         out = disk / "out"
-        ran = CliRunner().invoke(main, ["run", str(_config(tmp_path)), "--out", str(out)])
+        ran = CliRunner().invoke(main, ["run", str(run_config(tmp_path)), "--out", str(out)])
         assert (ran.exit_code == 1 and ran.exception is None) or isinstance(ran.exception, SystemExit)
         assert ran.stderr.strip().splitlines() == [
             f"Error: The disk is full while writing {out / 'clean.csv'}; free space or choose another -o/--out."
@@ -345,7 +326,7 @@ def test_a_read_only_folder_ends_in_one_sentence(tmp_path):
                     "it.")  # fmt: skip
     with context as folder:
         out = folder / "out"
-        ran = CliRunner().invoke(main, ["run", str(_config(tmp_path)), "--out", str(out)])
+        ran = CliRunner().invoke(main, ["run", str(run_config(tmp_path)), "--out", str(out)])
         assert ran.exit_code == 1
         assert ran.stderr.strip().splitlines() == [expected.format(out)]
         target = folder / "clean.csv"
@@ -370,7 +351,7 @@ def test_an_unreadable_input_ends_in_one_sentence(tmp_path):
     source = tmp_path / "responses.xlsx"
     shutil.copy(sample_data_dir() / "responses-wjx.xlsx", source)
     source.chmod(0o000)
-    config = _config(tmp_path, inputs=[{"path": str(source)}])
+    config = run_config(tmp_path, inputs=[{"path": str(source)}])
     out = tmp_path / "out"
     options = {"preexec_fn": _without_root_file_powers} if IS_ROOT else {}
     try:
