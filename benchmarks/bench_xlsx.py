@@ -12,7 +12,6 @@ sheet.
 from __future__ import annotations
 
 import argparse
-import resource
 import subprocess
 import sys
 import time
@@ -21,23 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+from bench_ingest import child  # the same timed validation, in a fresh process
 from generate import respondents
 from timing import machine
-
-
-def child(source: str, chunk_rows: int) -> None:
-    from literacy.validate import validate_file
-
-    folder = Path(source).parent
-    start = time.perf_counter()
-    summary = validate_file(
-        source, "cast-2024", clean_path=folder / "xlsx.clean.csv", rejects_path=folder / "xlsx.rejects.csv",
-        force=True, chunk_rows=chunk_rows,
-    )  # fmt: skip
-    print(f"  {summary['input_rows']:,} rows = {summary['clean_rows']:,} clean + {summary['rejected_rows']:,} "
-          f"rejected in {time.perf_counter() - start:.1f} s")  # fmt: skip
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"  peak resident memory of the whole process: {peak:,.0f} MiB")
 
 
 def write_xlsx(path: Path, rows: int) -> None:
