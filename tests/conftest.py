@@ -103,3 +103,25 @@ def run_config(folder: Path, **changes: object) -> Path:
     path = folder / "run.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path
+
+
+def assert_cli_validate_keeps_every_row(export: Path, codes: Path, tmp_path: Path) -> None:
+    """``literacy validate`` on a platform export keeps all 40 rows, and its
+    clean file scores, respondent for respondent, as the plain codes do."""
+    from click.testing import CliRunner
+
+    import literacy
+    from literacy.cli import main
+
+    clean = tmp_path / "clean.csv"
+    result = CliRunner().invoke(
+        main, ["validate", str(export), "-q", "cast-2024", "-o", str(clean), "--rejects", str(tmp_path / "r.csv")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "40 rows read = 40 clean + 0 rejected" in result.stderr
+    scored = literacy.score(literacy.read(clean, "cast-2024", platform="generic"), "cast-2024")
+    expected = literacy.score(literacy.read(codes, "cast-2024", platform="generic"), "cast-2024")
+    scored, expected = scored.set_index("respondent_id"), expected.set_index("respondent_id")
+    scored = scored.loc[expected.index]
+    assert scored["score_total"].tolist() == pytest.approx(expected["score_total"].tolist())
+    assert scored["literate"].tolist() == expected["literate"].tolist()

@@ -16,13 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import literacy
-from conftest import assert_scores_like_plain_codes
-from literacy.cli import main
+from conftest import assert_cli_validate_keeps_every_row, assert_scores_like_plain_codes
 from literacy.instrument import Instrument
 from literacy.io.platforms import Adapter, plan_adapter
 
@@ -102,17 +100,8 @@ def test_slash_in_a_real_label_is_not_a_group_separator() -> None:
 
 
 def test_cli_validate_reads_an_english_label_export(tmp_path: Path) -> None:
-    source = FIXTURES / "cast-2024" / "en-hierarchy-details.csv"
-    clean = tmp_path / "clean.csv"
-    result = CliRunner().invoke(
-        main, ["validate", str(source), "-q", "cast-2024", "-o", str(clean), "--rejects", str(tmp_path / "r.csv")]
-    )
-    assert result.exit_code == 0, result.output
-    assert "40 rows read = 40 clean + 0 rejected" in result.stderr
-    scored = literacy.score(literacy.read(clean, CAST, platform="generic"), CAST).set_index("respondent_id")
-    expected = _expected("cast-2024")
-    assert scored["score_total"].tolist() == pytest.approx(expected["score_total"].tolist())
-    assert scored["literate"].tolist() == expected["literate"].tolist()
+    folder = FIXTURES / "cast-2024"
+    assert_cli_validate_keeps_every_row(folder / "en-hierarchy-details.csv", folder / "codes.csv", tmp_path)
 
 
 # --------------------------------------------------------------------------

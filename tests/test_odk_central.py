@@ -19,11 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 
 import literacy
-from conftest import assert_scores_like_plain_codes
-from literacy.cli import main
+from conftest import assert_cli_validate_keeps_every_row, assert_scores_like_plain_codes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "odk-central"
 RECORD = json.loads((FIXTURES / "exports.json").read_text(encoding="utf-8"))
@@ -155,15 +153,5 @@ def test_completion_time_comes_from_start_and_end(name: str) -> None:
 
 
 def test_cli_validate_reads_a_central_export(tmp_path: Path) -> None:
-    source = FIXTURES / "cast-2024" / "grouppaths-false-split-true-deleted-true.csv"
-    clean = tmp_path / "clean.csv"
-    result = CliRunner().invoke(
-        main, ["validate", str(source), "-q", "cast-2024", "-o", str(clean), "--rejects", str(tmp_path / "r.csv")]
-    )
-    assert result.exit_code == 0, result.output
-    assert "40 rows read = 40 clean + 0 rejected" in result.stderr
-    scored = literacy.score(literacy.read(clean, CAST, platform="generic"), CAST).set_index("respondent_id")
-    expected = _expected("cast-2024")
-    scored = scored.loc[expected.index]
-    assert scored["score_total"].tolist() == pytest.approx(expected["score_total"].tolist())
-    assert scored["literate"].tolist() == expected["literate"].tolist()
+    folder = FIXTURES / "cast-2024"
+    assert_cli_validate_keeps_every_row(folder / "grouppaths-false-split-true-deleted-true.csv", folder / "codes.csv", tmp_path)
