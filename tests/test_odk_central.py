@@ -154,4 +154,5 @@ def test_completion_time_comes_from_start_and_end(name: str) -> None:
 
 def test_cli_validate_reads_a_central_export(tmp_path: Path) -> None:
     folder = FIXTURES / "cast-2024"
-    assert_cli_validate_keeps_every_row(folder / "grouppaths-false-split-true-deleted-true.csv", folder / "codes.csv", tmp_path)
+    export = folder / "grouppaths-false-split-true-deleted-true.csv"
+    assert_cli_validate_keeps_every_row(export, folder / "codes.csv", tmp_path)
