@@ -27,7 +27,7 @@ from literacy import load_instrument, read
 from literacy.cli import main
 from literacy.datafiles import MAX_YAML_BYTES, read_yaml
 from literacy.errors import LiteracyError
-from literacy.io import files
+from literacy.io import files, spreadsheets
 from literacy.io.files import iter_file, read_file
 from literacy.pipeline import load_config
 from literacy.plans import load_plan
@@ -455,7 +455,7 @@ def test_a_workbook_declaring_too_much_in_all_is_refused(tmp_path, monkeypatch):
     frame = fieldwork(5)
     path = tmp_path / "big.xlsx"
     frame.to_excel(path, index=False)
-    monkeypatch.setattr(files, "MAX_XLSX_UNPACKED", 10_000)
+    monkeypatch.setattr(spreadsheets, "MAX_XLSX_UNPACKED", 10_000)
     with pytest.raises(LiteracyError, match=r"would unpack to .* GiB, more than the 0 GiB"):
         read_file(path)
 
@@ -472,7 +472,7 @@ def test_a_legacy_xls_is_size_capped(tmp_path, monkeypatch):
     path = tmp_path / "old.xls"
     book.save(str(path))
     assert read_file(path)["city"].tolist() == ["乌海"]
-    monkeypatch.setattr(files, "MAX_XLS_BYTES", 1000)
+    monkeypatch.setattr(spreadsheets, "MAX_XLS_BYTES", 1000)
     with pytest.raises(LiteracyError, match=r"more than the 0 MiB literacy reads from a legacy .xls workbook"):
         read_file(path)
 

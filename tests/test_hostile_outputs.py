@@ -30,7 +30,7 @@ from literacy.cli import main
 from literacy.collect.forms import export_form
 from literacy.instrument import shipped_dir
 from literacy.io import read_file, write_table
-from literacy.io.files import FORMULA_STARTS, TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY
+from literacy.io.formulas import FORMULA_STARTS, TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY
 from literacy.plans import load_plan, plans_dir
 from literacy.report import report
 

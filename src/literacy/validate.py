@@ -46,10 +46,11 @@ import pandas as pd
 
 from literacy.errors import LiteracyError
 from literacy.instrument import Instrument, load_instrument
-from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow
+from literacy.io.files import DEFAULT_CHUNK_ROWS
 from literacy.io.platforms import DURATION_COLUMN
 from literacy.io.read import ReadOptions, iter_read
 from literacy.io.tables import TableSink, check_can_write, write_json
+from literacy.io.textfiles import BadRow
 from literacy.scoring import check_columns, item_results
 
 ACTIONS = ("reject", "flag", "ignore")

@@ -17,8 +17,9 @@ import pandas as pd
 
 from literacy.errors import LiteracyError
 from literacy.instrument import Instrument, load_instrument
-from literacy.io.files import DEFAULT_CHUNK_ROWS, BadRow, iter_file, read_file, refuse_duplicate_columns
+from literacy.io.files import DEFAULT_CHUNK_ROWS, iter_file, read_file
 from literacy.io.platforms import Adapter, ColumnMapping, plan_adapter, read_mapping
+from literacy.io.textfiles import BadRow, refuse_duplicate_columns
 from literacy.scoring import item_results
 
 

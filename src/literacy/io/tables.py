@@ -25,7 +25,8 @@ from typing import IO, Any
 import pandas as pd
 
 from literacy.errors import LiteracyError, spell
-from literacy.io.files import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, escape_text_cell, map_text_cells, sidecar_path
+from literacy.io.files import sidecar_path
+from literacy.io.formulas import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, escape_text_cell, map_text_cells
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 STDOUT = "-"
