@@ -14,11 +14,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
-import yaml
 from click.testing import CliRunner
 from PIL import Image
 
-from conftest import REPO
+from conftest import REPO, run_config
 from literacy.cli import main
 from literacy.pipeline import demo, run, sample_data_dir
 from literacy.report.xlsx import SHEETS
@@ -36,7 +35,8 @@ def test_demo_writes_every_step_and_a_manifest(demo_run):
     folder = demo_run.folder
     for name in ("clean.csv", "rejects.csv", "validation.json", "scored.csv", "weighted.csv", "weighting.json",
                  "estimates.csv", "grades.csv", "assessment.csv", "disparities.csv", "report.html", "report.xlsx",
-                 "report.md", "report.json", "manifest.json", "demo.yaml"):  # fmt: skip
+                 "report.md", "report.json", "manifest.json", "demo.yaml", "small_area.csv",
+                 "small_area.json"):  # fmt: skip
         assert (folder / name).is_file(), name
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     counts = manifest["row_counts"]
@@ -52,6 +52,10 @@ def test_demo_writes_every_step_and_a_manifest(demo_run):
     truth = truth.query("group == 'all'").set_index("city")["rate"]
     for row in assessment.itertuples():  # the shipped sample's intervals (proportions) cover its truth
         assert row.ci_lower <= truth[row.jurisdiction] <= row.ci_upper
+    districts = pd.read_csv(folder / "small_area.csv", encoding="utf-8-sig")  # the demo's district estimates
+    assert len(districts) == 15 and districts.groupby("city").size().to_dict() == {"shenzhen": 5, "wuhai": 5,
+                                                                                    "xuzhou": 5}  # fmt: skip
+    assert "small_area.csv" in manifest["outputs"] and districts["eblup"].between(0, 1).all()
 
 
 def test_report_renders_in_a_real_browser(demo_run):
@@ -77,7 +81,7 @@ def test_report_renders_in_a_real_browser(demo_run):
     assert match, dom.stderr[-2000:]
     result = json.loads(match.group(1).replace("&quot;", '"'))
     assert result["errors"] == []
-    assert len(result["images"]) == 4
+    assert len(result["images"]) == 5  # targets, trajectory, grades, group gaps, districts
     for size in result["images"]:
         width, height = map(int, size.split("x"))
         assert width > 300 and height > 150
@@ -91,7 +95,7 @@ def test_report_renders_in_a_real_browser(demo_run):
 def test_charts_are_not_blank(demo_run):
     page = (demo_run.folder / "report.html").read_text(encoding="utf-8")
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
-    assert len(images) == 4
+    assert len(images) == 5  # targets, trajectory, grades, group gaps, districts
     for encoded in images:
         pixels = np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded))).convert("L"), dtype=float)
         assert pixels.std() > 5 and (pixels < 128).mean() > 0.005
@@ -118,30 +122,14 @@ def test_markdown_and_json_reports(demo_run):
     assert payload["methods"]["sample"]["interviews_read"] == 2072
 
 
-def _config(tmp_path, **changes):
-    data = sample_data_dir()
-    config = {
-        "instrument": "cast-2024",
-        "inputs": [{"path": str(data / "responses-wjx.xlsx")}],
-        "margins": str(data / "margins.csv"),
-        "weighting": {"method": "rake", "by": "city"},
-        "design": {"strata": "district", "psu": "community"},
-        "assessment": {"plans": ["wuhai-2021-2025"], "year": 2024, "domain": "city"},
-        "report": {"formats": ["md"], "lang": "en"},
-        "output": "out",
-    }
-    config.update(changes)
-    path = tmp_path / "run.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
 
 
 def test_run_command_from_a_config(tmp_path):
-    result = CliRunner().invoke(main, ["run", str(_config(tmp_path))])
+    result = CliRunner().invoke(main, ["run", str(run_config(tmp_path))])
     assert result.exit_code == 0, result.output
     assert "interviews read" in result.stderr and "Wuhai:" in result.stderr
     assert (tmp_path / "out" / "report.md").is_file()
-    again = CliRunner().invoke(main, ["run", str(_config(tmp_path))])
+    again = CliRunner().invoke(main, ["run", str(run_config(tmp_path))])
     assert again.exit_code == 1 and "is not empty; pass --force" in again.stderr
 
 
@@ -149,14 +137,14 @@ def test_run_stops_at_the_first_failing_step(tmp_path):
     margins = pd.read_csv(sample_data_dir() / "margins.csv", encoding="utf-8-sig")
     broken = tmp_path / "margins.csv"
     margins[margins["category"] != "rural"].assign(target=lambda m: m["target"]).to_csv(broken, index=False)
-    margins_without_rural = _config(tmp_path, margins=str(broken))
+    margins_without_rural = run_config(tmp_path, margins=str(broken))
     result = CliRunner().invoke(main, ["run", str(margins_without_rural)])
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Step `weight` failed:")
     # Nothing new but the marker naming the step (tests/test_run_safety.py has the rest).
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["RUN-FAILED.txt"]
     assert "step: weight" in (tmp_path / "out" / "RUN-FAILED.txt").read_text(encoding="utf-8")
-    unknown = CliRunner().invoke(main, ["run", str(_config(tmp_path, colour="red"))])
+    unknown = CliRunner().invoke(main, ["run", str(run_config(tmp_path, colour="red"))])
     assert unknown.exit_code == 1 and "colour is not a known key" in unknown.stderr
 
 
@@ -208,7 +196,7 @@ def test_gap_and_report_commands_on_the_demo_files(demo_run, tmp_path):
 
 
 def test_run_with_replicate_weights(tmp_path):
-    config = _config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "jkn",
+    config = run_config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "jkn",
                                        "seed": 3})  # fmt: skip
     result = run(config)
     estimates = pd.read_csv(result.folder / "estimates.csv", encoding="utf-8-sig")
@@ -220,7 +208,7 @@ def test_run_with_replicate_weights(tmp_path):
 def test_replicates_that_cannot_be_recalibrated_say_why(tmp_path):
     # The wjx sample has few rural communities in Shenzhen: a bootstrap
     # replicate that draws none of them cannot reach the rural target.
-    config = _config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "bootstrap",
+    config = run_config(tmp_path, design={"strata": "district", "psu": "community", "replicates": "bootstrap",
                                        "replicate_count": 50, "seed": 3})  # fmt: skip
     result = CliRunner().invoke(main, ["run", str(config)])
     assert result.exit_code == 1
@@ -232,12 +220,12 @@ def test_run_reads_actuals_without_a_plan_column(tmp_path):
     the plan that has the target (a run crashed with KeyError: True)."""
     actuals = tmp_path / "actuals.csv"
     actuals.write_text("target,year,value\nfarmers_trained,2024,150\n", encoding="utf-8")
-    config = _config(tmp_path, actuals=str(actuals))
+    config = run_config(tmp_path, actuals=str(actuals))
     result = CliRunner().invoke(main, ["run", str(config)])
     assert result.exit_code == 0, result.output
     counted = pd.read_csv(tmp_path / "out" / "counted_targets.csv", encoding="utf-8-sig")
     assert "farmers_trained" in set(counted["target"])
     unknown = tmp_path / "unknown.csv"
     unknown.write_text("target,year,value\nrockets,2024,1\n", encoding="utf-8")
-    refused = CliRunner().invoke(main, ["run", str(_config(tmp_path, actuals=str(unknown), output="out2"))])
+    refused = CliRunner().invoke(main, ["run", str(run_config(tmp_path, actuals=str(unknown), output="out2"))])
     assert refused.exit_code == 1 and "No plan given has a counted target 'rockets'" in refused.stderr

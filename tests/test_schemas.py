@@ -85,7 +85,7 @@ def test_every_problem_of_a_run_configuration_is_listed_at_once():
         "demo.yaml: report.formats is 'pdf'; use 'html', 'xlsx', 'md' or 'json'.",
         "demo.yaml: assessment is required.",
         "demo.yaml: colour is not a known key; the keys are instrument, inputs, validation, margins, weighting, "
-        "design, estimate, assessment, disparities, actuals, report, output.",
+        "design, estimate, assessment, disparities, actuals, small_area, report, output.",
     }
 
 

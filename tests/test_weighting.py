@@ -49,7 +49,8 @@ def test_raking_reproduces_every_margin_with_positive_weights(sample, method):
     try:
         result = weight(data, margins, base_weight="w", method=method, maxit=300)
     except LiteracyError as error:  # a sample too unlike the population may not rake: it must say so
-        assert "did not converge" in str(error)
+        # (or the sample ties categories whose targets disagree, found before solving)
+        assert "did not converge" in str(error) or "The margins cannot all be met" in str(error)
         return
     final = result.data["weight_final"]
     assert (final > 0).all()

@@ -37,6 +37,7 @@ from literacy.pipeline import RunResult, demo, run
 from literacy.plans import Plan, list_plans, load_plan
 from literacy.report import ReportData, report
 from literacy.scoring import score
+from literacy.smallarea import SmallAreaResult, sae
 from literacy.validate import Rules, Validation, validate
 from literacy.weighting import Margins, WeightingResult, read_margins, weight
 
@@ -54,6 +55,7 @@ __all__ = [
     "ReportData",
     "Rules",
     "RunResult",
+    "SmallAreaResult",
     "Validation",
     "ValidationResult",
     "WeightingResult",
@@ -74,6 +76,7 @@ __all__ = [
     "read_margins",
     "report",
     "run",
+    "sae",
     "score",
     "validate",
     "weight",

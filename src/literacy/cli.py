@@ -441,6 +441,13 @@ def allocate_command(units_path: str, total: int, method: str, size: str, rate: 
     show_default=True,
     help="Adults per simulated city population.",
 )
+@click.option(
+    "--districts",
+    type=click.IntRange(1, 200),
+    default=None,
+    help="Districts per city that differ, with their true rates in truth.csv (for small-area estimation; "
+    "default: five that differ only by chance).",
+)
 @click.option("--response-rate", type=float, default=0.7, show_default=True)
 @click.option(
     "--defect-rate",
@@ -462,9 +469,9 @@ def allocate_command(units_path: str, total: int, method: str, size: str, rate: 
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--out", "folder", required=True, help="Folder to write into.")
 @click.option("--force", is_flag=True)
-def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, persons: int, response_rate: float,
-                     defect_rate: float, layouts: tuple[str, ...], lang: str, seed: int, folder: str,
-                     force: bool) -> None:  # fmt: skip
+def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, persons: int, districts: int | None,
+                     response_rate: float, defect_rate: float, layouts: tuple[str, ...], lang: str, seed: int,
+                     folder: str, force: bool) -> None:  # fmt: skip
     """Simulate a survey of a synthetic population with known truth; write exports, margins and truth."""
     rates: dict[str, float | None] = {}
     for entry in cities:
@@ -475,7 +482,7 @@ def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, 
             raise click.BadParameter(f"{entry!r} is not CODE or CODE=RATE (e.g. wuhai=0.105).") from None
     with _progress("Simulating") as progress:
         result = simulate(instrument, rates, interviews=interviews, persons=persons, response_rate=response_rate,
-                          defect_rate=defect_rate, seed=seed)  # fmt: skip
+                          defect_rate=defect_rate, seed=seed, districts=districts)  # fmt: skip
         if progress:
             progress(1.0)
     if result.settings["shortfall"]:
@@ -829,3 +836,60 @@ def _trim(text: str | None) -> tuple[str, float] | None:
         return kind.strip(), float(value)
     except ValueError:
         raise click.BadParameter(f"--trim takes median:5 or quantile:0.99, not {text!r}.") from None
+
+
+@main.command("sae")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("--area", required=True, help="Column naming the areas (one row each).")
+@click.option("--estimate", "estimate_column", required=True, help="Column of direct estimates (blank: out of sample).")
+@click.option("--variance", help="Column of the direct estimates' sampling variances.")
+@click.option("--se", help="Column of the direct estimates' standard errors (instead of --variance).")
+@click.option("--covariates", help="Comma-separated covariate columns known for every area (text becomes indicators).")
+@click.option("--n", "n_column", help="Column of sample sizes (variance smoothing, arcsin).")
+@click.option("--method", type=click.Choice(["reml", "ml", "fh"]), default="reml", show_default=True)
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True), default=0.95, show_default=True)
+@click.option("--transformation", type=click.Choice(["none", "arcsin"]), default="none", show_default=True)
+@click.option("--bootstrap", type=click.IntRange(1), default=200, show_default=True, help="Replicates (arcsin MSE).")
+@click.option("--seed", type=int, help="Random seed for the bootstrap.")
+@click.option(
+    "--zero-variance",
+    type=click.Choice(["gvf", "out-of-sample"]),
+    default="gvf",
+    show_default=True,
+    help="Areas with a zero or missing variance: smooth it (generalised variance function) or use the synthetic.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(OUTPUT_FORMATS),
+    default=None,
+    help="Output format (default: from the -o extension, csv for stdout); json carries the model.",
+)
+@click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def sae_command(
+    input_path: str, area: str, estimate_column: str, variance: str | None, se: str | None, covariates: str | None,
+    n_column: str | None, method: str, level: float, transformation: str, bootstrap: int, seed: int | None,
+    zero_variance: str, output_format: str | None, output: str, force: bool,
+) -> None:  # fmt: skip
+    """Small-area estimates: Fay-Herriot EBLUPs from direct estimates per area and area covariates."""
+    from literacy.smallarea import sae
+
+    names = [c.strip() for c in (covariates or "").split(",") if c.strip()]
+    result = sae(read(input_path), area=area, estimate=estimate_column, variance=variance, se=se, covariates=names,
+                 n=n_column, method=method, level=level, transformation=transformation, bootstrap=bootstrap,
+                 seed=seed, zero_variance=zero_variance.replace("-", "_"))  # fmt: skip
+    write_frame(result.table, output, output_format, force=force)
+    model = result.model
+    for note in model["notes"]:
+        click.echo(note, err=True)
+    flagged = int((result.table["flags"] != "").sum())
+    r2 = "n/a" if model["r2"] is None else f"{model['r2']:.3f}"
+    click.echo(
+        f"Fay-Herriot {method.upper()} fit on {model['areas']} area(s)"
+        + (f" ({model['out_of_sample']} out of sample)" if model["out_of_sample"] else "")
+        + f": sigma2_u = {model['sigma2_u']:.4g}, R2 = {r2}, Shapiro-Wilk p = "
+        + f"{model['diagnostics'].get('shapiro_p', float('nan')):.3g}; {flagged} row(s) flagged."
+        + (f" Wrote {output}." if output != "-" else ""),
+        err=True,
+    )

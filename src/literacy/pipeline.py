@@ -15,6 +15,8 @@ The configuration (paths are relative to the configuration file)::
     assessment: {plans: [wuhai-2021-2025], year: 2025, domain: city}
     disparities: {urban_rural: [urban, rural], sex: [male, female]}
     actuals: null                                  # a table of counted-target actuals
+    small_area: {area: district, covariates: districts.csv, population: population, method: reml,
+                 transformation: none, benchmark: true}   # district EBLUPs (optional)
     report: {formats: [html, xlsx, md, json], lang: zh}
     output: results
 """
@@ -34,9 +36,10 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from literacy.assessment import counted_progress_of_plans, disparities, gap
+from literacy.assessment import counted_progress_of_plans, disparities, district_gaps, gap
 from literacy.datafiles import read_yaml
 from literacy.design import Design
+from literacy.districts import district_estimates
 from literacy.errors import LiteracyError
 from literacy.estimation import estimate
 from literacy.groups import add_groups
@@ -113,6 +116,15 @@ def demo_config(folder: Path) -> Path:
             "year": 2025,
             "domain": "city",
         },
+        # District estimates: the five districts of each city, pooled (city indicators), benchmarked to the city.
+        "small_area": {
+            "area": "district",
+            "covariates": str(data / "districts.csv"),
+            "population": "population",
+            "method": "reml",
+            "transformation": "none",
+            "benchmark": True,
+        },
         "report": {"formats": ["html", "xlsx", "md", "json"], "lang": "zh"},
         "output": ".",
     }
@@ -131,12 +143,12 @@ def demo(folder: str | Path, *, force: bool = False) -> RunResult:
 
 
 _TABLES = ("clean", "rejects", "scored", "weighted", "estimates", "grades", "assessment", "disparities",
-           "counted_targets")  # fmt: skip
+           "counted_targets", "small_area", "district_gaps")  # fmt: skip
 # Every name a run can write: checked against the inputs before anything is written.
 OUTPUT_NAMES = frozenset(
     [f"{t}.csv" for t in _TABLES]
     + [f"{t}.csv.meta.json" for t in _TABLES]
-    + ["validation.json", "weighting.json", MANIFEST_NAME, "demo.yaml", MARKER_NAME, LOCK_NAME]
+    + ["validation.json", "weighting.json", "small_area.json", MANIFEST_NAME, "demo.yaml", MARKER_NAME, LOCK_NAME]
     + [f"report.{kind}" for kind in ("html", "xlsx", "md", "json")]
 )
 
@@ -192,6 +204,7 @@ def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[
     for entry in _inputs(config["inputs"]):
         values += [entry["path"], entry.get("mapping")]
     values += _as_list((config.get("assessment") or {}).get("plans"))
+    values.append((config.get("small_area") or {}).get("covariates"))
     paths = [config_path]
     for value in values:
         if value is None:
@@ -338,11 +351,48 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         counted = counted_progress_of_plans(plans, actuals, year=year, lang=lang)
         save("counted_targets.csv", counted)
 
+    # small areas (districts)
+    districts = district_targets = None
+    if config.get("small_area"):
+        small = config["small_area"]
+        census_path = _resolve(small["covariates"], base)
+        census = step("read covariates", lambda: read(census_path))
+        fitted = step(
+            "small_area",
+            lambda: district_estimates(
+                design,
+                census,
+                area=small["area"],
+                domain=domain,
+                columns=small.get("columns"),
+                population=small.get("population", "population"),
+                method=small.get("method", "reml"),
+                transformation=small.get("transformation", "none"),
+                level=float(small.get("level", level)),
+                bootstrap=int(small.get("bootstrap", 200)),
+                seed=small.get("seed", 1),
+                zero_variance=small.get("zero_variance", "gvf"),
+                benchmark=bool(small.get("benchmark", False)),
+                ci=ci,
+                source=census_path.name if isinstance(census_path, Path) else str(census_path),
+            ),
+        )
+        districts = fitted.table
+        save("small_area.csv", districts)
+        write_json(folder / "small_area.json", _plain_json(fitted.model), force=True)
+        result.counts["small_areas"] = len(districts)
+        district_targets = step(
+            "district gaps",
+            lambda: district_gaps(districts, plans, year=year, domain=domain, area=small["area"], lang=lang),
+        )
+        if not district_targets.empty:
+            save("district_gaps.csv", district_targets)
+
     # report
     # The same builder a Python user calls (README "Python API"): one way to make the report.
     data = ReportData.from_run(table, estimates, instrument=instrument, validation=checks, design=design,
                                weighting=weighting_result, grades=grades, disparities=contrasts, counted=counted,
-                               plans=plans)  # fmt: skip
+                               plans=plans, small_area=districts, district_gaps=district_targets)  # fmt: skip
     for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
         name = f"report.{kind}"
         step(
@@ -352,11 +402,17 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
     return result
 
 
+def _plain_json(value: Any) -> Any:
+    """Numbers of numpy as plain JSON numbers (and NaN as null)."""
+    return json.loads(json.dumps(value, default=lambda v: v.item() if hasattr(v, "item") else str(v)),
+                      parse_constant=lambda _: None)  # fmt: skip
+
+
 def sample_data_dir() -> Path:
     """The shipped sample data: inside the installed package, or the clone's top."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "sample_data", here.parents[1] / "sample_data"):
-        if (candidate / "responses-spss.sav").is_file():
+        if (candidate / "responses-spss.sav").is_file() and (candidate / "districts.csv").is_file():
             return candidate
     raise LiteracyError("The sample data were not found; reinstall the package or run from a full clone.")
 
@@ -416,6 +472,8 @@ def _manifest_inputs(config: dict[str, Any], base: Path) -> list[Path]:
     inputs = [_resolve(e["path"], base) for e in _inputs(config["inputs"])]
     if config.get("margins"):
         inputs.append(_resolve(config["margins"], base))
+    if (config.get("small_area") or {}).get("covariates"):
+        inputs.append(_resolve(config["small_area"]["covariates"], base))
     return inputs
 
 

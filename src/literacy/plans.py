@@ -55,6 +55,15 @@ class Target:
 
 
 @dataclass(frozen=True)
+class DistrictTarget(Target):
+    """A plan's literacy-rate target for one of its districts (``district``:
+    the code in the data's district column; ``name`` as the plan words it)."""
+
+    district: str = ""
+    name: Text | None = None
+
+
+@dataclass(frozen=True)
 class CountedTarget:
     id: str
     label: Text
@@ -91,6 +100,7 @@ class Plan:
     targets: tuple[Target, ...]
     counted_targets: tuple[CountedTarget, ...] = ()
     notes: tuple[str, ...] = ()
+    district_targets: tuple[DistrictTarget, ...] = ()
     path: Path | None = field(default=None, compare=False)
 
     def __repr__(self) -> str:
@@ -114,6 +124,17 @@ class Plan:
             later = [t for t in self.targets if t.year >= year]
             return min(later, key=lambda t: t.year) if later else max(self.targets, key=lambda t: t.year)
         return min(self.targets, key=lambda t: t.year)
+
+    def district_target_for(self, district: str, year: int) -> DistrictTarget | None:
+        """The target for ``district`` in ``year``, chosen as :meth:`target_for` chooses."""
+        own = [t for t in self.district_targets if t.district == str(district)]
+        if not own:
+            return None
+        exact = [t for t in own if t.year == year]
+        if exact:
+            return exact[0]
+        later = [t for t in own if t.year >= year]
+        return min(later, key=lambda t: t.year) if later else max(own, key=lambda t: t.year)
 
     def baseline_before(self, year: int) -> Rate | None:
         earlier = [b for b in self.baselines if b.year <= year]
@@ -234,24 +255,33 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
                 sourced(entry, where),
             )
         )
-    targets = []
-    for index, entry in enumerate(raw.get("targets") or []):
-        where = f"targets[{index}]"
+    def rate_target(entry: Any, where: str) -> tuple[int, float, str, str, str]:
         comparator = need(entry, "comparator", where)
         if comparator is not None and comparator not in COMPARATORS:
             problems.append(f"{where}: comparator {comparator!r} is not one of {', '.join(COMPARATORS)}.")
         value = number(need(entry, "value", where), where)
         if value == value and not 0 <= value <= 100:  # NaN: not a number, already listed
             problems.append(f"{where}: the target {value} is not a percentage from 0 to 100.")
-        targets.append(
-            Target(
-                year(need(entry, "year", where), where),
-                value,
-                str(comparator),
-                str(entry.get("wording", "")),
-                sourced(entry, where),
-            )
+        return (
+            year(need(entry, "year", where), where),
+            value,
+            str(comparator),
+            str(entry.get("wording", "")),
+            sourced(entry, where),
         )
+
+    targets = [Target(*rate_target(entry, f"targets[{i}]")) for i, entry in enumerate(raw.get("targets") or [])]
+    district_targets = []
+    seen: set[tuple[str, int]] = set()
+    for index, entry in enumerate(raw.get("district_targets") or []):
+        where = f"district_targets[{index}]"
+        district = str(need(entry, "district", where) or "")
+        fields = rate_target(entry, where)
+        if (district, fields[0]) in seen:
+            problems.append(f"{where}: district {district!r} already has a target for {fields[0]}.")
+        seen.add((district, fields[0]))
+        name = text(entry["name"], f"{where}.name") if entry.get("name") is not None else None
+        district_targets.append(DistrictTarget(*fields, district=district, name=name))
     counted = []
     for index, entry in enumerate(raw.get("counted_targets") or []):
         where = f"counted_targets[{index}]"
@@ -292,6 +322,7 @@ def parse_plan(raw: Any, *, source: str = "<plan>", path: Path | None = None) ->
         targets=tuple(sorted(targets, key=lambda t: t.year)),
         counted_targets=tuple(counted),
         notes=tuple(str(n) for n in raw.get("notes") or ()),
+        district_targets=tuple(sorted(district_targets, key=lambda t: (t.district, t.year))),
         path=path,
     )
     if problems:

@@ -50,6 +50,9 @@ LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
 ReplicateMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap"]
 CiMethod = Literal["logit", "wald", "korn-graubard", "wilson"]
 ReportFormat = Literal["html", "xlsx", "md", "json"]
+SaeMethod = Literal["reml", "ml", "fh"]
+SaeTransformation = Literal["none", "arcsin"]
+SaeZeroVariance = Literal["gvf", "out_of_sample"]
 Lang = Literal["zh", "en"]
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "reference" / "schemas"
@@ -266,6 +269,19 @@ class Target(_Strict):
     source: Scalar
 
 
+class DistrictTarget(_Strict):
+    """A literacy-rate target (percent) a plan sets for one of its districts;
+    ``district`` is the code in the data's district column."""
+
+    district: Scalar
+    name: Text = _optional()
+    year: int
+    value: float
+    comparator: Comparator
+    wording: Scalar = _optional()
+    source: Scalar
+
+
 class CountedTarget(_Strict):
     """A counted target (bases built, people trained, ...)."""
 
@@ -292,6 +308,7 @@ class PlanFile(_Strict):
     period: _pair(int) = Field(description="[first year, last year]")
     baselines: list[Baseline] | None = None
     targets: list[Target] | None = None
+    district_targets: list[DistrictTarget] | None = None
     counted_targets: list[CountedTarget] | None = None
     notes: list[Scalar] | None = None
 
@@ -384,6 +401,29 @@ class Assessment(_Strict):
     domain: str = "city"
 
 
+class SmallAreaSettings(_Strict):
+    """District estimates: Fay-Herriot EBLUPs (``literacy.sae``) from the
+    direct estimates and design variances by area, with covariates from a
+    census table; pooled over the cities with city indicators."""
+
+    area: str = Field(description="The area column of the data (district); areas are taken within the domain.")
+    covariates: str = Field(description="A census table (CSV, ...) with one row per area: the domain and area "
+                            "columns, the population and the covariates.")  # fmt: skip
+    columns: list[str] | None = Field(
+        default=None, description="The covariates to use (default: every numeric column but the population)."
+    )
+    population: str = Field(default="population", description="The census table's population column.")
+    method: SaeMethod = "reml"
+    transformation: SaeTransformation = "none"
+    level: float = _optional()
+    bootstrap: int = 200
+    seed: int | None = 1
+    zero_variance: SaeZeroVariance = "gvf"
+    benchmark: bool = Field(
+        default=False, description="Scale each city's district EBLUPs to the city's direct estimate."
+    )
+
+
 class ReportSettings(_Strict):
     """Which reports to write, in which language."""
 
@@ -410,6 +450,7 @@ class RunConfig(_Strict):
         default=None, description="{column: [group, reference group]}"
     )
     actuals: str | None = None
+    small_area: SmallAreaSettings | None = None
     report: ReportSettings | None = None
     output: Scalar = "results"
 

@@ -12,6 +12,13 @@ the export; their share rises for the young, the university-educated and
 towns, so unweighted estimates are biased and weighting to census margins is
 needed.
 
+``districts=N`` (``--districts N``) gives each city N districts that differ
+(see :mod:`literacy.collect.population`), the district rates in the truth
+(group ``district``) for small-area estimation; the interviews are still
+allocated to districts in proportion to their population, so 1,200 per city
+in 12 districts gives about 100 per district (70 after nonresponse). Every
+simulation writes the census table of its districts (``districts.csv``).
+
 Same seed, same bytes: every random draw comes from one generator, and the
 writers' timestamps (XLSX zip entries, SPSS header) are fixed.
 """
@@ -28,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from literacy.collect.exports import EXPORT_LAYOUTS, default_extension, write_export
-from literacy.collect.population import CitySpec, census_margins, city_spec, make_population, truth
+from literacy.collect.population import (
+    CitySpec,
+    census_margins,
+    city_spec,
+    district_census,
+    make_population,
+    truth,
+)
 from literacy.errors import LiteracyError, spell
 from literacy.instrument import Instrument, load_instrument, respondent_block
 from literacy.io.tables import check_can_write, write_json, write_table
@@ -47,6 +61,7 @@ class Simulation:
     truth: pd.DataFrame
     sample: pd.DataFrame  # every sampled person, respondents and not
     settings: dict[str, Any] = field(default_factory=dict)
+    districts: pd.DataFrame = field(default_factory=pd.DataFrame)  # census covariates per district
 
 
 def simulate(
@@ -58,9 +73,12 @@ def simulate(
     defect_rate: float = 0.01,
     response_rate: float = 0.7,
     seed: int = 1,
+    districts: int | None = None,
 ) -> Simulation:
     """Simulate a survey of ``cities`` (code -> intended rate or None for the
-    plan-based default) with ``interviews`` sampled persons per city."""
+    plan-based default) with ``interviews`` sampled persons per city;
+    ``districts`` per city that differ, with their true rates (None: five
+    that differ only by chance, the original population, byte for byte)."""
     instrument = load_instrument(questionnaire)
     if not cities:
         example = spell("--city wuhai --city xuzhou=0.14", 'cities={"wuhai": None, "xuzhou": 0.14}')
@@ -70,12 +88,20 @@ def simulate(
     if not 0 <= defect_rate < 0.2:
         raise LiteracyError("The defect rate is a share below 0.2 (e.g. 0.01).")
     rng = np.random.default_rng(seed)
-    specs: list[CitySpec] = [city_spec(code, rate, persons) for code, rate in cities.items()]
+    specs: list[CitySpec] = [city_spec(code, rate, persons, districts) for code, rate in cities.items()]
     population = make_population(specs, instrument, rng)
     simulation = field_survey(
-        population, instrument, rng, interviews=interviews, response_rate=response_rate, defect_rate=defect_rate
+        population,
+        instrument,
+        rng,
+        interviews=interviews,
+        response_rate=response_rate,
+        defect_rate=defect_rate,
+        districts=districts is not None,
     )
     simulation.settings.update({"seed": seed, "persons_per_city": persons, "cities": {s.code: s.rate for s in specs}})
+    if districts is not None:  # only then: the settings file of a default simulation stays as it was
+        simulation.settings["districts_per_city"] = districts
     return simulation
 
 
@@ -87,8 +113,10 @@ def field_survey(
     interviews: int = 1000,
     response_rate: float = 0.7,
     defect_rate: float = 0.01,
+    districts: bool = False,
 ) -> Simulation:
-    """One survey of an existing population (a simulation study draws many)."""
+    """One survey of an existing population (a simulation study draws many);
+    ``districts`` puts the true district rates in the truth."""
     sample, short = _two_stage_sample(population, interviews, rng)
     sample["responded"] = _nonresponse(sample, response_rate, rng)
     respondents = sample.loc[sample["responded"]].copy()
@@ -105,7 +133,14 @@ def field_survey(
         "response_rate": response_rate,
         "design": {"strata": "district", "psu": "community", "base_weight": "base_weight"},
     }
-    return Simulation(delivered, census_margins(population), truth(population), sample, settings)
+    return Simulation(
+        delivered,
+        census_margins(population),
+        truth(population, districts=districts),
+        sample,
+        settings,
+        district_census(population),
+    )
 
 
 def _shortfall(population: pd.DataFrame, interviews: int, sampled: dict[str, int], short: list[str]) -> str | None:
@@ -235,8 +270,8 @@ def _delivery(
 def write_simulation(
     simulation: Simulation, folder: str | Path, *, layouts: list[str], lang: str = "zh", force: bool = False
 ) -> list[Path]:
-    """Write the exports (one per layout), margins, truth, the full sample and
-    a settings file. The ``defect`` and ``person_id`` columns stay out of the
+    """Write the exports (one per layout), margins, truth, the census table of
+    the districts, the full sample and a settings file. The ``defect`` and ``person_id`` columns stay out of the
     exports (a firm would not deliver them); they are in ``sample.csv``."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -246,7 +281,8 @@ def write_simulation(
         raise LiteracyError(f"Export layout {unknown[0]!r} is unknown; use one of {', '.join(EXPORT_LAYOUTS)}.")
     names = {layout: f"responses-{layout}{default_extension(layout)}" for layout in layouts}
     targets = [folder / name for name in names.values()]
-    targets += [folder / n for n in ("margins.csv", "truth.csv", "sample.csv", "simulation.json")]
+    tables = ("margins.csv", "truth.csv", "districts.csv", "sample.csv", "simulation.json")
+    targets += [folder / n for n in tables]
     check_can_write(targets, force=force)
     exported = simulation.responses.drop(columns=["defect", "person_id"])
     written = []
@@ -257,6 +293,7 @@ def write_simulation(
         written.append(path)
     write_table(simulation.margins, folder / "margins.csv", force=True)
     write_table(simulation.truth, folder / "truth.csv", force=True)
+    write_table(simulation.districts, folder / "districts.csv", force=True)
     sample = simulation.sample[
         [
             "person_id",
@@ -276,7 +313,7 @@ def write_simulation(
     deliveries = simulation.responses[["person_id", "respondent_id", "defect"]].drop_duplicates("person_id")
     write_table(sample.merge(deliveries, on="person_id", how="left"), folder / "sample.csv", force=True)
     write_json(folder / "simulation.json", {**simulation.settings, "files": sorted(names.values())}, force=True)
-    return written + [folder / n for n in ("margins.csv", "truth.csv", "sample.csv", "simulation.json")]
+    return written + [folder / n for n in tables]
 
 
 def _fix_timestamps(path: Path) -> None:

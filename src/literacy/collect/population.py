@@ -1,7 +1,14 @@
 """A synthetic adult population (18-69) whose literacy is known.
 
 Each city has districts (the strata of a survey) and communities or villages
-(its PSUs) of varying size, urban or rural. Persons get sex, age, education
+(its PSUs) of varying size, urban or rural. By default districts differ only
+by chance (five per city, as the shipped sample data were made); with
+``districts=N`` (``literacy simulate --districts N``) they differ as real
+ones do, so that small-area estimation has something to find: an urban core
+and rural outskirts (the district's urban share), an older or younger
+population, and a district effect on the trait. The census table of each
+district's covariates (:func:`district_census`) is what an office would take
+from the census. Persons get sex, age, education
 and occupation, and a latent literacy trait:
 
     theta = city level + group effects + community effect + person noise
@@ -27,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from literacy.collect.simulate import simulate_answers
-from literacy.errors import LiteracyError
+from literacy.errors import LiteracyError, spell
 from literacy.groups import KEY_GROUPS, add_groups
 from literacy.instrument import Instrument
 from literacy.plans import national_reference, plan_for_jurisdiction
@@ -36,6 +43,15 @@ from literacy.scoring import score
 EDUCATION = ("primary_or_less", "junior_high", "senior_high", "college", "university")
 MARGIN_VARIABLES = ("sex", "age_band", "urban_rural", "education")
 TRUTH_GROUPS = ("sex", "age_band", "urban_rural", "education", "occupation")
+DEFAULT_DISTRICTS = 5
+# Districts that differ (``districts=N``): Beta concentration of the urban
+# share around the city's, sd of the mean age shift (years) and of the
+# district effect on the trait (a district's rate is then a few points off
+# what its make-up predicts, as a Fay-Herriot model assumes).
+_URBAN_CONCENTRATION = 3.0
+_AGE_SHIFT_SD = 4.0
+_DISTRICT_EFFECT_SD = 0.2
+_SIZE_CONCENTRATION = 15.0
 _CALIBRATION_PERSONS = 30_000
 
 
@@ -47,6 +63,7 @@ class CitySpec:
     persons: int
     districts: int
     urban_share: float
+    varied_districts: bool = False  # districts differ in make-up and level (``districts=N``)
 
 
 def default_rate(code: str) -> float:
@@ -62,11 +79,18 @@ def default_rate(code: str) -> float:
     return (baseline + target.value) / 200.0
 
 
-def city_spec(code: str, rate: float | None = None, persons: int = 60_000) -> CitySpec:
+def city_spec(code: str, rate: float | None = None, persons: int = 60_000, districts: int | None = None) -> CitySpec:
+    """A city to simulate; ``districts`` given makes that many districts that
+    differ (``None``: five that differ only by chance, the original population)."""
     plan = plan_for_jurisdiction(code)
     name = plan.name.zh if plan else code
     urban = {"shenzhen": 0.95, "wuhai": 0.85, "xuzhou": 0.65}.get(code, 0.6)
-    return CitySpec(code, name, default_rate(code) if rate is None else rate, persons, 5, urban)
+    if districts is not None and not 1 <= districts <= 200:
+        where = spell("--districts", "districts=")
+        raise LiteracyError(f"A city has from 1 to 200 districts, not {districts} ({where}).")
+    count = DEFAULT_DISTRICTS if districts is None else districts
+    rate_ = default_rate(code) if rate is None else rate
+    return CitySpec(code, name, rate_, persons, count, urban, varied_districts=districts is not None)
 
 
 def _effects() -> dict[str, dict[str, float]]:
@@ -112,22 +136,36 @@ def make_population(cities: list[CitySpec], instrument: Instrument, rng: np.rand
 
 def _people(spec: CitySpec, rng: np.random.Generator) -> pd.DataFrame:
     """Districts, communities of varying size, and persons in them."""
-    district_sizes = rng.dirichlet(np.full(spec.districts, 4.0)) * spec.persons
+    # Varied districts are of more even size (within about a quarter of the
+    # mean), so that a proportional sample gives each 50-150 interviews.
+    concentration = _SIZE_CONCENTRATION if spec.varied_districts else 4.0
+    district_sizes = rng.dirichlet(np.full(spec.districts, concentration)) * spec.persons
+    width = len(str(spec.districts))  # d01 ... d12 sort as numbers; the default five stay d1 ... d5
     rows = []
     community_number = 0
     for d, d_size in enumerate(district_sizes, start=1):
+        # Draws for varied districts only when asked, so that the default
+        # population (and the shipped sample data) stays the same, byte for byte.
+        urban_share, age_shift, level = spec.urban_share, 0.0, 0.0
+        if spec.varied_districts:
+            a = _URBAN_CONCENTRATION * spec.urban_share
+            urban_share = float(np.clip(rng.beta(a, _URBAN_CONCENTRATION - a), 0.02, 0.99))
+            age_shift = float(rng.normal(0.0, _AGE_SHIFT_SD))
+            level = float(rng.normal(0.0, _DISTRICT_EFFECT_SD))
         sizes = rng.lognormal(mean=np.log(400), sigma=0.5, size=max(8, int(d_size / 350)))
         sizes = np.maximum(40, np.round(sizes / sizes.sum() * d_size)).astype(int)
-        urban = rng.random(len(sizes)) < spec.urban_share
-        effect = rng.normal(0.0, 0.35, len(sizes))  # communities differ: the ICC of a real survey
+        urban = rng.random(len(sizes)) < urban_share
+        effect = rng.normal(0.0, 0.35, len(sizes)) + level  # communities differ: the ICC of a real survey
         for size, is_urban, eff in zip(sizes, urban, effect, strict=True):
             community_number += 1
-            rows.append((f"{spec.code}-d{d}", f"{spec.code}-c{community_number:04d}", size, is_urban, eff))
-    units = pd.DataFrame(rows, columns=["district", "community", "size", "urban", "community_effect"])
+            district = f"{spec.code}-d{d:0{width}d}"
+            rows.append((district, f"{spec.code}-c{community_number:04d}", size, is_urban, eff, age_shift))
+    columns = ["district", "community", "size", "urban", "community_effect", "age_shift"]
+    units = pd.DataFrame(rows, columns=columns)
     people = units.loc[units.index.repeat(units["size"])].reset_index(drop=True)
     n = len(people)
     urban = people["urban"].to_numpy()
-    age = np.clip(rng.normal(43, 14, n).round(), 18, 69).astype(int)
+    age = np.clip(rng.normal(43, 14, n).round() + people["age_shift"].to_numpy().round(), 18, 69).astype(int)
     # Education rises for the young and in towns (about the census mix).
     drive = 0.9 * urban - 0.035 * (age - 43) + rng.normal(0, 1.0, n)
     education = np.array(EDUCATION, dtype=object)[np.digitize(drive, [-0.9, 0.2, 0.9, 1.4])]
@@ -200,8 +238,27 @@ def census_margins(population: pd.DataFrame) -> pd.DataFrame:
     return margins.sort_values(["city", "variable", "category"], kind="stable").reset_index(drop=True)
 
 
-def truth(population: pd.DataFrame) -> pd.DataFrame:
-    """The true literate share per city (and all cities) overall and by group."""
+def district_census(population: pd.DataFrame) -> pd.DataFrame:
+    """The census table of each district (what an office takes from the
+    census for small-area estimation): adults 18-69 and the shares with a
+    college or university education, living in towns, and aged 60 or over,
+    as proportions 0-1."""
+    grouped = population.groupby(["city", "district"], sort=True, observed=True)
+    table = pd.DataFrame(
+        {
+            "population": grouped.size(),
+            "university_share": grouped["education"].agg(lambda s: float(s.isin(["college", "university"]).mean())),
+            "urban_share": grouped["urban_rural"].agg(lambda s: float((s == "urban").mean())),
+            "aged_60_plus_share": grouped["age"].agg(lambda s: float((s >= 60).mean())),
+        }
+    ).reset_index()
+    table["population"] = table["population"].astype(int)
+    return table
+
+
+def truth(population: pd.DataFrame, *, districts: bool = False) -> pd.DataFrame:
+    """The true literate share per city (and all cities) overall and by group;
+    with ``districts``, per district too (group ``district``, the level its code)."""
     literate = population["literate"].astype(float)
     rows = []
     scopes = [("all", population.index)] + [(c, idx) for c, idx in population.groupby("city").groups.items()]
@@ -209,7 +266,7 @@ def truth(population: pd.DataFrame) -> pd.DataFrame:
         part = population.loc[index]
         value = literate.loc[index]
         rows.append((city, "all", "all", len(part), value.sum(), value.mean()))
-        for variable in TRUTH_GROUPS:
+        for variable in (*TRUTH_GROUPS, "district") if districts and city != "all" else TRUTH_GROUPS:
             grouped = value.groupby(part[variable].astype(str))
             for level, series in grouped:
                 rows.append((city, variable, level, len(series), series.sum(), series.mean()))

@@ -75,6 +75,12 @@ def report_json(data: ReportData) -> dict[str, Any]:
         "grades": records(data.grades),
         "disparities": records(data.disparities),
         "counted_targets": records(data.counted),
+        "small_area": records(data.small_area),
+        # NaN (e.g. a coefficient's p with se 0) as null, numpy numbers as numbers.
+        "small_area_model": json.loads(
+            json.dumps(data.small_area.attrs.get("small_area") or {}, default=str), parse_constant=lambda _: None
+        ),
+        "district_gaps": records(data.district_gaps),
         "methods": data.methods,
     }
 
@@ -102,6 +108,9 @@ def render_markdown(data: ReportData, lang: str) -> str:
     ]
     if not data.disparities.empty:
         lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang), DISPARITY_UNITS)]
+    if not data.small_area.empty:
+        lines += ["", f"## {t('districts', lang)}", "", markdown_table(data.readable_districts(lang)), "",
+                  md_text(t("district_note", lang))]  # fmt: skip
     lines += ["", f"## {t('methods', lang)}", ""]
     lines += [
         f"- {md_text(key)}: {md_text(json.dumps(value, ensure_ascii=False))}" for key, value in data.methods.items()

@@ -299,6 +299,38 @@ def groups_chart(data: ReportData, lang: str) -> bytes:
     return _png(figure)
 
 
+def districts_chart(data: ReportData, lang: str) -> bytes:
+    """Each district's direct estimate and EBLUP with their intervals, the
+    direct one above in grey, so the pull towards the model shows at a glance."""
+    table = data.small_area
+    model = table.attrs.get("small_area") or {}
+    area = str(model.get("area") or "district")
+    domain = model.get("domain")
+    labels = [
+        f"{data.place(city, lang)} {district}" if domain else str(district)
+        for city, district in zip(table[domain] if domain else [""] * len(table), table[area], strict=True)
+    ]
+    figure, axis = plt.subplots(figsize=(7.5, 1.0 + 0.34 * len(table)))
+    for position, row in enumerate(table.itertuples()):
+        if pd.notna(row.direct) and pd.notna(row.direct_ci_lower):
+            axis.errorbar(row.direct, position - 0.17,
+                          xerr=[[max(row.direct - row.direct_ci_lower, 0)], [max(row.direct_ci_upper - row.direct, 0)]],
+                          fmt="s", color="#999999", markersize=4, capsize=2,
+                          label=t("direct", lang) if position == 0 else None)  # fmt: skip
+        axis.errorbar(row.eblup, position + 0.17,
+                      xerr=[[max(row.eblup - row.ci_lower, 0)], [max(row.ci_upper - row.eblup, 0)]],
+                      fmt="o", color="#2b8cbe", markersize=4, capsize=2,
+                      label="EBLUP" if position == 0 else None)  # fmt: skip
+    axis.set_yticks(range(len(table)), labels, fontsize=7)
+    axis.invert_yaxis()
+    axis.xaxis.set_major_formatter(PercentFormatter(1.0))
+    axis.set_xlabel(t("rate", lang))
+    axis.set_title(t("chart_districts", lang))
+    axis.grid(axis="x", alpha=0.3)
+    axis.legend(fontsize=8, loc="lower right")
+    return _png(figure)
+
+
 def all_charts(data: ReportData, lang: str) -> dict[str, bytes]:
     """Every chart the data allow, keyed by the TEXT key of its title."""
     charts = {"chart_targets": targets_chart(data, lang), "chart_trajectory": trajectory_chart(data, lang)}
@@ -306,4 +338,6 @@ def all_charts(data: ReportData, lang: str) -> dict[str, bytes]:
         charts["chart_grades"] = grades_chart(data, lang)
     if not data.disparities.empty and data.disparities["estimate"].notna().any():
         charts["chart_groups"] = groups_chart(data, lang)
+    if not data.small_area.empty:
+        charts["chart_districts"] = districts_chart(data, lang)
     return charts

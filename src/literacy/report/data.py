@@ -25,6 +25,29 @@ if TYPE_CHECKING:
 # The estimates of a proportion (``literacy.estimate``); a mean has no unit here.
 ESTIMATE_UNITS = {"estimate": "percent", "se": "se", "ci_lower": "percent", "ci_upper": "percent"}
 # How a unit is written for people and its Excel number format on the proportion.
+# The district (small-area) table and its target gaps: proportions as above;
+# mse (a variance), shrinkage and cv are not shares.
+SMALL_AREA_UNITS = {
+    "direct": "percent",
+    "direct_se": "se",
+    "direct_ci_lower": "percent",
+    "direct_ci_upper": "percent",
+    "eblup": "percent",
+    "rmse": "se",
+    "ci_lower": "percent",
+    "ci_upper": "percent",
+    "synthetic": "percent",
+}
+DISTRICT_GAP_UNITS = {
+    "eblup": "percent",
+    "rmse": "se",
+    "ci_lower": "percent",
+    "ci_upper": "percent",
+    "target": "percent",
+    "gap": "points",
+    "gap_lower": "points",
+    "gap_upper": "points",
+}
 _SHOWN = {"percent": "{:.1f}%", "points": "{:+.1f}", "se": "{:.2f}"}
 EXCEL_FORMATS = {"percent": "0.0%", "points": "+0.0%;-0.0%;0.0%", "se": "0.00%"}
 _SHARE_UNIT_TEXTS = {SHARE_UNIT.zh, SHARE_UNIT.en}
@@ -59,6 +82,25 @@ TEXT = {
     "baseline": Text("公布值", "Published"),
     "year": Text("年份", "Year"),
     "rate": Text("具备科学素质的比例（%）", "Scientifically literate (%)"),
+    "districts": Text("区县估计（小区域估计）", "District estimates (small areas)"),
+    "chart_districts": Text(
+        "区县：直接估计与 EBLUP 及其置信区间", "Districts: direct estimates and EBLUPs with their intervals"
+    ),
+    "city": Text("城市", "City"),
+    "district": Text("区县", "District"),
+    "interviews": Text("样本量", "Interviews"),
+    "direct": Text("直接估计", "Direct"),
+    "direct_ci": Text("直接估计区间", "Direct interval"),
+    "eblup": Text("EBLUP（模型估计）", "EBLUP (model-based)"),
+    "eblup_ci": Text("EBLUP 区间", "EBLUP interval"),
+    "shrinkage": Text("直接估计权重", "Weight on direct"),
+    "target_gap": Text("与区县目标差距（百分点）", "Gap to district target (points)"),
+    "district_note": Text(
+        "EBLUP 借助普查协变量（Fay-Herriot 模型），样本少的区县更多依赖模型；"
+        "“直接估计权重”为 EBLUP 中直接估计所占的比重。",
+        "The EBLUP borrows strength from census covariates (Fay-Herriot model): districts with few interviews "
+        "lean more on the model; the weight on direct is the direct estimate's share in the EBLUP.",
+    ),
     "grey_note": Text(
         "灰色行的估计不可靠，原因见“可靠性”列。",
         "Grey rows are unreliable; the reason is in the Reliability column.",
@@ -74,6 +116,12 @@ FLAG_TEXT = {
     "no_weight": Text("无权重", "no weight"),
     "zero_variance": Text("方差为零", "zero variance"),
     "boundary_one_sided_ci": Text("估计为 0 或 100%，区间为单侧", "estimate at 0 or 100%: one-sided interval"),
+    # District (small-area) estimates: literacy.smallarea.FLAGS
+    "out_of_sample": Text("无样本，仅模型估计", "no interviews: model (synthetic) estimate only"),
+    "variance_smoothed": Text("直接估计方差为零，已平滑", "zero direct variance, smoothed"),
+    "cv_above_0.3": Text("变异系数超过 0.3", "coefficient of variation above 0.3"),
+    "mse_above_direct": Text("模型估计误差大于直接估计", "model error above the direct estimate's"),
+    "residual_above_3": Text("模型残差过大", "the model fits this district badly"),
 }
 
 
@@ -147,6 +195,8 @@ def check_units(data: ReportData) -> None:
         ("estimates", data.estimates, estimate_units(data.estimates)),
         ("grades", data.grades, ESTIMATE_UNITS),
         ("disparities", data.disparities, DISPARITY_UNITS),
+        ("small_area", data.small_area, SMALL_AREA_UNITS),
+        ("district_gaps", data.district_gaps, DISTRICT_GAP_UNITS),
     )
     for name, frame, units in tables:
         for column, unit in units.items():
@@ -206,6 +256,8 @@ class ReportData:
     plans: list[Plan] = field(default_factory=list)
     domain: str = "city"
     grade_labels: dict[str, Text] = field(default_factory=dict)
+    small_area: pd.DataFrame = field(default_factory=pd.DataFrame)
+    district_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def plan(self, plan_id: str) -> Plan | None:
         return next((p for p in self.plans if p.id == plan_id), None)
@@ -229,6 +281,8 @@ class ReportData:
         disparities: pd.DataFrame | None = None,
         counted: pd.DataFrame | None = None,
         plans: Sequence[Plan | str] | None = None,
+        small_area: pd.DataFrame | None = None,
+        district_gaps: pd.DataFrame | None = None,
     ) -> ReportData:
         """The report ``literacy run`` writes, from the step results a Python
         user holds: the methods section (instrument and standard, sample and
@@ -245,6 +299,8 @@ class ReportData:
         wanted = list(plans) if plans is not None else list(dict.fromkeys(map(str, assessment.get("plan", []))))
         loaded = [load_plan(p) for p in wanted]
         methods = methods_section(instrument, checks, design, estimates, weighting, year)
+        if small_area is not None and not small_area.empty:
+            methods["small_area"] = small_area_method(small_area)
         return cls(
             assessment,
             estimates,
@@ -255,7 +311,43 @@ class ReportData:
             loaded,
             str(settings.get("domain", "city")),
             {grade.id: grade.label for grade in instrument.standard.grades},
+            small_area if small_area is not None else pd.DataFrame(),
+            district_gaps if district_gaps is not None else pd.DataFrame(),
         )
+
+    def readable_districts(self, lang: str) -> pd.DataFrame:
+        """The district table as people read it: names, intervals in percent,
+        the weight on the direct estimate, and the gap to a district target."""
+        table = self.small_area
+        if table.empty:
+            return table
+        model = table.attrs.get("small_area") or {}
+        area = str(model.get("area") or "district")
+        domain = model.get("domain")
+        gaps: dict[tuple[str, str], str] = {}
+        for row in self.district_gaps.to_dict("records") if not self.district_gaps.empty else []:
+            gaps[(str(row["jurisdiction"]), str(row["district"]))] = (
+                f"{shown(row['gap'], 'points')} ({shown(row['gap_lower'], 'points')} to "
+                f"{shown(row['gap_upper'], 'points')})"
+            )
+        out = pd.DataFrame()
+        if domain and domain in table.columns:
+            out[t("city", lang)] = [self.place(c, lang) for c in table[domain]]
+        out[t("district", lang)] = table[area].astype(str).to_numpy()
+        out[t("interviews", lang)] = table["n"].to_numpy()
+        out[t("direct", lang)] = [shown(v, "percent") for v in table["direct"]]
+        out[t("direct_ci", lang)] = [interval_text(lo, hi) for lo, hi in
+                                     zip(table["direct_ci_lower"], table["direct_ci_upper"], strict=True)]  # fmt: skip
+        out[t("eblup", lang)] = [shown(v, "percent") for v in table["eblup"]]
+        out[t("eblup_ci", lang)] = [interval_text(lo, hi) for lo, hi in
+                                    zip(table["ci_lower"], table["ci_upper"], strict=True)]  # fmt: skip
+        out[t("shrinkage", lang)] = [f"{v:.2f}" if pd.notna(v) else "–" for v in table["shrinkage"]]
+        if gaps:
+            cities = table[domain].astype(str) if domain and domain in table.columns else [""] * len(table)
+            out[t("target_gap", lang)] = [gaps.get((c, str(d)), "–") for c, d in zip(cities, table[area],
+                                                                                    strict=True)]  # fmt: skip
+        out[t("reliability", lang)] = [flags_text(f, lang) for f in table["flags"]]
+        return out
 
     def readable_disparities(self, lang: str) -> pd.DataFrame:
         """The group gaps with names and comparisons in words."""
@@ -275,6 +367,33 @@ class ReportData:
             out[column] = table[column].to_numpy()
         out["note"] = table["note"].fillna("").to_numpy()
         return out
+
+
+def interval_text(low: Any, high: Any) -> str:
+    """An interval of proportions in percent without the signs (9.4–15.2)."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return "–"
+    return f"{100 * float(low):.1f}–{100 * float(high):.1f}"
+
+
+def small_area_method(table: pd.DataFrame) -> dict[str, Any]:
+    """The methods facts of the district estimates (from the table's metadata)."""
+    model = table.attrs.get("small_area") or {}
+    bench = model.get("benchmark") or {}
+    r2 = model.get("r2")
+    return {
+        "model": f"Fay-Herriot area-level model, {str(model.get('method', '')).upper()}, transformation "
+        f"{model.get('transformation')}",
+        "areas": f"{len(table)} ({model.get('areas')} with a direct estimate)",
+        "covariates": ", ".join(map(str, model.get("model_covariates", []))),
+        "sigma2_u": model.get("sigma2_u"),
+        "r2": r2 if r2 is not None else "–",
+        "pooled": "one model over all cities, with city indicators" if model.get("pooled") else "one model",
+        "benchmark": f"ratio, to each {bench.get('by') or 'survey'}'s direct estimate; mse is the EBLUP's"
+        if bench
+        else "none",
+        "interval": f"EBLUP ± z·rmse at {model.get('level')}",
+    }
 
 
 def sample_counts(validation: Sequence[Validation], design: Design) -> dict[str, Any]:

@@ -52,6 +52,12 @@ def render_html(data: ReportData, lang: str) -> str:
             f"<h2>{html.escape(t('groups', lang))}</h2>",
             _table(data.readable_disparities(lang), DISPARITY_UNITS),
         ]
+    if not data.small_area.empty:
+        parts += [
+            f"<h2>{html.escape(t('districts', lang))}</h2>",
+            _table(data.readable_districts(lang), {}, grey=True, lang=lang, flags_column=t("reliability", lang)),
+            f'<p class="note">{html.escape(t("district_note", lang))}</p>',
+        ]
     if not data.estimates.empty:
         parts += [
             f"<h2>{html.escape(t('estimates', lang))}</h2>",
@@ -129,13 +135,15 @@ def _headline(data: ReportData, lang: str) -> str:
     return "\n".join(rows)
 
 
-def _table(frame: pd.DataFrame, units: dict[str, str], *, grey: bool = False, lang: str = "zh") -> str:
+def _table(
+    frame: pd.DataFrame, units: dict[str, str], *, grey: bool = False, lang: str = "zh", flags_column: str = "flags"
+) -> str:
     """A table; the proportions in the columns ``units`` names are shown in
-    percent or points."""
+    percent or points; with ``grey``, rows with flags in ``flags_column`` are grey."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     body = []
     for record in frame.to_dict("records"):
-        flags = flags_text(record.get("flags"), lang) if grey else ""
+        flags = flags_text(record.get(flags_column), lang) if grey else ""
         klass = ' class="unreliable"' if flags else ""
         cells = "".join(_cell(v, cell_unit(units, str(c), record)) for c, v in record.items())
         body.append(f"<tr{klass}>{cells}</tr>")

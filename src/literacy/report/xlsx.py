@@ -12,7 +12,16 @@ from openpyxl.styles import Font, PatternFill
 
 from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, DISPARITY_UNITS, progress_label, status_label
 from literacy.instrument import Text
-from literacy.report.data import ESTIMATE_UNITS, EXCEL_FORMATS, ReportData, cell_unit, estimate_units, flags_text
+from literacy.report.data import (
+    DISTRICT_GAP_UNITS,
+    ESTIMATE_UNITS,
+    EXCEL_FORMATS,
+    SMALL_AREA_UNITS,
+    ReportData,
+    cell_unit,
+    estimate_units,
+    flags_text,
+)
 
 SHEETS = {
     "summary": Text("目标差距", "Summary"),
@@ -20,6 +29,7 @@ SHEETS = {
     "grades": Text("等级分布", "Grades"),
     "groups": Text("群体差距", "Group gaps"),
     "counted": Text("量化目标", "Counted targets"),
+    "districts": Text("区县估计", "Districts"),
     "methods": Text("方法", "Methods"),
 }
 _GREY = PatternFill("solid", fgColor="EEEEEE")
@@ -41,6 +51,7 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
         ("grades", data.grades, ESTIMATE_UNITS),
         ("groups", data.readable_disparities(lang), DISPARITY_UNITS),
         ("counted", data.counted, COUNTED_UNITS),
+        ("districts", _districts(data, lang), {**SMALL_AREA_UNITS, **DISTRICT_GAP_UNITS}),
         ("methods", methods, {}),
     ]
     with pd.ExcelWriter(handle, engine="openpyxl") as writer:
@@ -51,6 +62,27 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
             frame.to_excel(writer, sheet_name=name, index=False)
             store_text_as_text(writer.sheets[name])
             _format(writer.sheets[name], frame, units)
+
+
+def _districts(data: ReportData, lang: str) -> pd.DataFrame:
+    """The district table as the run wrote it (proportions), with the gap to a
+    district target and its status where a plan sets one."""
+    table = data.small_area
+    gaps = data.district_gaps
+    if table.empty or gaps.empty:
+        return table
+    model = table.attrs.get("small_area") or {}
+    area, domain = str(model.get("area") or "district"), model.get("domain")
+    extra = gaps[["jurisdiction", "district", "target", "gap", "gap_lower", "gap_upper", "status"]].rename(
+        columns={"jurisdiction": domain or "_city", "district": area}
+    )
+    keys = [domain, area] if domain else [area]
+    if not domain:
+        extra = extra.drop(columns="_city")
+    as_text = {k: str for k in keys}
+    merged = table.astype(as_text).merge(extra.astype(as_text), on=keys, how="left")
+    merged["status"] = [status_label(s, lang) if isinstance(s, str) else "" for s in merged["status"]]
+    return merged
 
 
 def store_text_as_text(sheet: Any) -> None:
