@@ -150,6 +150,21 @@ def test_benchmarking_makes_the_population_weighted_mean_equal_the_value() -> No
     _close(result.table["mse"], plain.table["mse"])
 
 
+def test_benchmarking_from_the_command_line(tmp_path: Path) -> None:
+    data = pd.read_csv(NUMERIC)
+    data["pop"] = np.arange(1, 31) * 1000
+    source = tmp_path / "direct.csv"
+    data.to_csv(source, index=False)
+    out = tmp_path / "sae.csv"
+    args = ["sae", str(source), "--area", "area", "--estimate", "y", "--variance", "vardir", "--covariates", "x1,x2"]
+    done = CliRunner().invoke(main, [*args, "--benchmark", "5", "--population", "pop", "-o", str(out)])
+    assert done.exit_code == 0, done.output
+    table = pd.read_csv(out, encoding="utf-8-sig")
+    assert float(np.average(table["eblup"], weights=data["pop"])) == pytest.approx(5.0, rel=1e-9)
+    half = CliRunner().invoke(main, [*args, "--benchmark", "5"])
+    assert half.exit_code == 2 and "--benchmark and --population go together" in half.output
+
+
 def _proportions(seed: int = 11, m: int = 30) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = rng.integers(15, 150, m)

@@ -865,12 +865,16 @@ def _trim(text: str | None) -> tuple[str, float] | None:
     default=None,
     help="Output format (default: from the -o extension, csv for stdout); json carries the model.",
 )
+@click.option("--benchmark", "benchmark_value", type=float,
+              help="Scale the EBLUPs so their population-weighted mean is this direct estimate (needs --population).")
+@click.option("--population", help="Column of area populations, the weights of --benchmark.")
 @click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def sae_command(
     input_path: str, area: str, estimate_column: str, variance: str | None, se: str | None, covariates: str | None,
     n_column: str | None, method: str, level: float, transformation: str, bootstrap: int, seed: int | None,
-    zero_variance: str, output_format: str | None, output: str, force: bool,
+    zero_variance: str, output_format: str | None, benchmark_value: float | None, population: str | None,
+    output: str, force: bool,
 ) -> None:  # fmt: skip
     """Small-area estimates: Fay-Herriot EBLUPs from direct estimates per area and area covariates."""
     from literacy.smallarea import sae
@@ -878,7 +882,8 @@ def sae_command(
     names = [c.strip() for c in (covariates or "").split(",") if c.strip()]
     result = sae(read(input_path), area=area, estimate=estimate_column, variance=variance, se=se, covariates=names,
                  n=n_column, method=method, level=level, transformation=transformation, bootstrap=bootstrap,
-                 seed=seed, zero_variance=zero_variance.replace("-", "_"))  # fmt: skip
+                 seed=seed, zero_variance=zero_variance.replace("-", "_"),
+                 benchmark=_benchmark_setting(benchmark_value, population))  # fmt: skip
     write_frame(result.table, output, output_format, force=force)
     model = result.model
     for note in model["notes"]:
@@ -893,3 +898,11 @@ def sae_command(
         + (f" Wrote {output}." if output != "-" else ""),
         err=True,
     )
+
+
+def _benchmark_setting(value: float | None, population: str | None) -> dict[str, Any] | None:
+    if value is None and population is None:
+        return None
+    if value is None or population is None:
+        raise click.UsageError("--benchmark and --population go together: the value and the weights of its mean.")
+    return {"value": value, "population": population}

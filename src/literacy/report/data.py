@@ -388,12 +388,25 @@ def small_area_method(table: pd.DataFrame) -> dict[str, Any]:
         "covariates": ", ".join(map(str, model.get("model_covariates", []))),
         "sigma2_u": model.get("sigma2_u"),
         "r2": r2 if r2 is not None else "–",
+        "residuals": _residual_summary(model.get("diagnostics") or {}),
         "pooled": "one model over all cities, with city indicators" if model.get("pooled") else "one model",
         "benchmark": f"ratio, to each {bench.get('by') or 'survey'}'s direct estimate; mse is the EBLUP's"
         if bench
         else "none",
         "interval": f"EBLUP ± z·rmse at {model.get('level')}",
     }
+
+
+def _residual_summary(diagnostics: dict[str, Any]) -> str:
+    """The model checks a reviewer asks for, in one line: normality of the
+    standardised residuals (Shapiro-Wilk) and EBLUP - direct on average."""
+    parts = []
+    if diagnostics.get("shapiro_p") is not None:
+        parts.append(f"Shapiro-Wilk W = {diagnostics.get('shapiro_w', float('nan')):.3f}, "
+                     f"p = {diagnostics['shapiro_p']:.3g}")  # fmt: skip
+    if diagnostics.get("mean_eblup_minus_direct") is not None:
+        parts.append(f"mean EBLUP - direct = {100 * diagnostics['mean_eblup_minus_direct']:+.2f} points")
+    return "; ".join(parts) or "–"
 
 
 def sample_counts(validation: Sequence[Validation], design: Design) -> dict[str, Any]:
