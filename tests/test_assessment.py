@@ -217,3 +217,18 @@ def test_the_national_plan_needs_the_overall_row_and_says_so():
     row = gap(pd.concat([overall, by_city], ignore_index=True), "national-2021-2035", year=2023).iloc[0]
     assert row["jurisdiction"] == "china" and row["estimate"] == pytest.approx(0.14)
     assert row["target"] == pytest.approx(0.15)
+
+
+def test_the_sentence_names_the_interval_level_the_estimates_were_made_at():
+    """The evidence said "95%" whatever --level the estimates had."""
+    import literacy
+    from literacy.pipeline import sample_data_dir
+
+    data = sample_data_dir()
+    raw = literacy.read(data / "responses-spss.sav", "cast-2024")
+    scored = literacy.add_groups(literacy.score(literacy.validate(raw, "cast-2024").clean, "cast-2024"))
+    margins = literacy.read_margins(data / "margins.csv", by="city")
+    weighted = literacy.weight(scored, margins, base_weight="base_weight")
+    rates = literacy.estimate(weighted.design(strata="district", psu="community"), "literate", "city", level=0.90)
+    sentence = gap(rates, ["xuzhou-2021-2035"], year=2025, lang="en")["evidence"].item()
+    assert "90% CI" in sentence and "95%" not in sentence

@@ -186,10 +186,15 @@ def gap(
     _require_estimate_columns(estimates)
     settings = Settings(year, alpha, domain, lang)
     rows = []
+    # The interval level the estimates were made at (their metadata; a CSV
+    # keeps it in its sidecar), so the sentence names the interval it quotes.
+    level = float((estimates.attrs.get("estimate") or {}).get("level", 0.95))
     for plan in loaded:
         row = _jurisdiction_row(estimates, plan, domain, single=len(loaded) == 1)
         if row is None:
             continue
+        row = row.copy()
+        row["level_ci"] = level
         rows.append(assess_one(row, plan, settings))
     if not rows:
         raise LiteracyError(_no_estimate(estimates, loaded, domain))
@@ -359,7 +364,7 @@ def _evidence(
     p = 100 * p
     # The one-sided test at 5% can decide while the two-sided 95% interval
     # still reaches the target: say so rather than let the two disagree silently.
-    caveat_zh = "（双侧 95% 置信区间仍包含目标值）" if low <= value <= high else ""
+    caveat_zh = f"（双侧 {level:.0%} 置信区间仍包含目标值）" if low <= value <= high else ""
     caveat_en = " (the two-sided interval still reaches the target)" if low <= value <= high else ""
     if status == "met":
         return _text(
