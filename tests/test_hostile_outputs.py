@@ -283,3 +283,27 @@ def test_any_text_round_trips_through_csv_tsv_and_parquet(tmp_path, values, numb
             assert header == ["text", "number"]
             assert not [row[0] for row in rows if row[0][:1] in FORMULA_STARTS]
             assert all(row[1].startswith("-") == (float(row[1]) < 0) for row in rows)
+
+
+def test_hostile_district_names_in_the_district_section(hostile):
+    """The district section (small-area estimates) in every report format: a
+    district named like a formula or a script stays text."""
+    rng = np.random.default_rng(5)
+    names = [*HOSTILE, *(f"d{i}" for i in range(12 - len(HOSTILE)))]
+    p = rng.uniform(0.05, 0.3, len(names))
+    direct = pd.DataFrame({"district": names, "p": p, "se": 0.03 + 0.02 * rng.random(len(names)),
+                           "x": rng.normal(size=len(names)), "n": 80})  # fmt: skip
+    fitted = literacy.sae(direct, area="district", estimate="p", se="se", covariates=["x"], n="n")
+    table = fitted.table.assign(direct_ci_lower=p - 0.06, direct_ci_upper=p + 0.06)
+    table.attrs = {"small_area": {**fitted.model, "area": "district"}}
+    base = hostile["data"]
+    data = literacy.ReportData(base.assessment, base.estimates, plans=base.plans, small_area=table)
+    folder = hostile["folder"]
+    for lang in ("zh", "en"):
+        workbook = report(data, folder / f"districts-{lang}.xlsx", lang=lang, force=True)
+        cells = _cells(workbook)
+        assert [c.coordinate for c in cells if c.data_type == "f"] == []
+        assert HOSTILE[0] in {c.value for c in cells}  # there, as text
+        for kind in ("md", "html"):
+            text = report(data, folder / f"districts-{lang}.{kind}", lang=lang, force=True).read_text("utf-8")
+            assert "<script" not in text.lower() and "&lt;script&gt;alert(1)&lt;/script&gt;" in text

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import literacy
 from literacy import LiteracyError, SmallAreaResult, sae
@@ -270,3 +272,16 @@ def test_simulation_eblup_beats_direct_and_its_mse_estimate_is_calibrated() -> N
     assert gain < 0.8, message
     assert (empirical[psi > 1] < direct[psi > 1]).all(), message
     assert 0.85 < calibration < 1.15, message
+
+
+@settings(max_examples=15, deadline=None)
+@given(order=st.permutations(list(range(30))), method=st.sampled_from(["reml", "ml", "fh"]))
+def test_the_order_of_the_areas_changes_no_number(order: list[int], method: str) -> None:
+    data = pd.read_csv(NUMERIC)
+    first = sae(data, area="area", estimate="y", variance="vardir", covariates=["x1", "x2"], method=method)
+    again = sae(data.iloc[order], area="area", estimate="y", variance="vardir", covariates=["x2", "x1"],
+                method=method)  # fmt: skip
+    columns = ["eblup", "mse", "ci_lower", "ci_upper", "shrinkage", "synthetic"]
+    a, b = first.table.set_index("area")[columns], again.table.set_index("area").loc[first.table["area"], columns]
+    np.testing.assert_allclose(b.to_numpy(float), a.to_numpy(float), rtol=1e-9)
+    assert again.model["sigma2_u"] == pytest.approx(first.model["sigma2_u"], rel=1e-9)

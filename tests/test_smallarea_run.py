@@ -323,3 +323,20 @@ def test_eblup_beats_the_direct_estimator_and_its_mse_tracks_the_truth():
     assert efficiency < 0.85, message
     assert 0.6 <= tracking <= 1.4, message
     assert 0.75 <= per_area <= 1.3, message
+
+
+def test_the_order_of_respondents_and_census_rows_changes_no_district_number(survey):
+    data, census, design = _weighted(survey)
+    first = district_estimates(design, census, area="district", domain="city", benchmark=True).table
+    rng = np.random.default_rng(3)
+    shuffled = data.iloc[rng.permutation(len(data))].reset_index(drop=True)
+    shuffled.attrs = data.attrs
+    again_design = Design(shuffled, weight="weight_final", strata="district", psu="community",
+                          calibration=design.calibration.record)  # fmt: skip
+    again = district_estimates(again_design, census.iloc[rng.permutation(len(census))], area="district",
+                               domain="city", benchmark=True).table  # fmt: skip
+    keys = ["city", "district"]
+    columns = ["direct", "direct_se", "eblup", "mse", "ci_lower", "ci_upper"]
+    a = first.set_index(keys).sort_index()[columns]
+    b = again.set_index(keys).sort_index()[columns]
+    np.testing.assert_allclose(b.to_numpy(float), a.to_numpy(float), rtol=1e-9, atol=1e-12)  # summation order
