@@ -22,6 +22,7 @@ import shutil
 import subprocess
 import warnings
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -57,6 +58,7 @@ KNOWN_CJK_FILES = (
     "/Library/Fonts/Arial Unicode.ttf",
 )
 _LOADABLE = (".ttf", ".otf", ".ttc")
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f]")  # all but the newline
 _CJK = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]")
 NO_FONT_WARNING = (
     "No CJK font was found (on Debian: apt-get install fonts-noto-cjk), so the chart labels are in English."
@@ -160,6 +162,12 @@ def _place_name(data: ReportData, row: object, lang: str) -> str:
     return name
 
 
+def _label_rows(axis: Any, labels: list[str], **options: Any) -> None:
+    """One row label per domain or district. Control characters from user
+    values (a tab, a carriage return) have no glyph in any font: spaces."""
+    axis.set_yticks(range(len(labels)), [_CONTROL.sub(" ", str(label)) for label in labels], **options)
+
+
 def _png(figure: plt.Figure) -> bytes:
     if not _cjk_ready():
         # Last resort, for user-supplied values with no English name: CJK
@@ -191,7 +199,7 @@ def targets_chart(data: ReportData, lang: str) -> bytes:
         )
         if pd.notna(row.target):
             axis.plot([row.target, row.target], [position - 0.35, position + 0.35], color="black", linewidth=2)
-    axis.set_yticks(range(len(table)), [_place_name(data, row, lang) for row in table.itertuples()])
+    _label_rows(axis, [_place_name(data, row, lang) for row in table.itertuples()])
     axis.invert_yaxis()
     axis.xaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel(t("rate", lang))
@@ -292,7 +300,7 @@ def groups_chart(data: ReportData, lang: str) -> bytes:
         )
     axis.axvline(0, color="black", linewidth=1)
     axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:+.0f}"))  # points
-    axis.set_yticks(range(len(table)), labels, fontsize=7)
+    _label_rows(axis, labels, fontsize=7)
     axis.invert_yaxis()
     axis.set_title(t("chart_groups", lang))
     axis.grid(axis="x", alpha=0.3)
@@ -321,7 +329,7 @@ def districts_chart(data: ReportData, lang: str) -> bytes:
                       xerr=[[max(row.eblup - row.ci_lower, 0)], [max(row.ci_upper - row.eblup, 0)]],
                       fmt="o", color="#2b8cbe", markersize=4, capsize=2,
                       label="EBLUP" if position == 0 else None)  # fmt: skip
-    axis.set_yticks(range(len(table)), labels, fontsize=7)
+    _label_rows(axis, labels, fontsize=7)
     axis.invert_yaxis()
     axis.xaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel(t("rate", lang))
