@@ -41,14 +41,14 @@ def declared_missing_mask(column: pd.Series, codes: Iterable[Any]) -> np.ndarray
         return np.zeros(len(column), dtype=bool)
     hit = np.zeros(len(uniques), dtype=bool)
     text = {str(code).strip().lower() for code in singles if isinstance(code, str)}
-    numbers = {float(code) for code in singles if _is_number(code)}
+    numbers = {float(code) for code in singles if is_number(code)}
     for k, value in enumerate(uniques):
         if isinstance(value, str):
             stripped = value.strip().lower()
-            hit[k] = stripped in text or stripped.lstrip(".") in text or (_is_number(value) and float(value) in numbers)
-            number = float(value) if _is_number(value) else None
+            hit[k] = stripped in text or stripped.lstrip(".") in text or (is_number(value) and float(value) in numbers)
+            number = float(value) if is_number(value) else None
         else:
-            number = float(value) if _is_number(value) else None
+            number = float(value) if is_number(value) else None
             hit[k] = number is not None and number in numbers
         if number is not None and not hit[k]:
             hit[k] = any(low <= number <= high for low, high in ranges)
@@ -88,7 +88,8 @@ def blank_declared_missing(
     return out, counts
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A number, or text that reads as one (not a bool, not NaN)."""
     if isinstance(value, bool):
         return False
     if isinstance(value, (int, float, np.integer, np.floating)):

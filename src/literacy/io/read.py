@@ -18,6 +18,7 @@ import pandas as pd
 from literacy.errors import LiteracyError
 from literacy.instrument import Instrument, load_instrument
 from literacy.io.files import DEFAULT_CHUNK_ROWS, iter_file, read_file
+from literacy.io.missing import is_number
 from literacy.io.platforms import Adapter, ColumnMapping, plan_adapter, read_mapping
 from literacy.io.textfiles import BadRow, refuse_duplicate_columns
 from literacy.scoring import item_results
@@ -65,41 +66,36 @@ def read(
     that looks like either is refused with a pointer to ``literacy.read(path)``;
     ``blanks_are_unanswered=True`` says its blanks really are unanswered.
     """
-    if isinstance(source, pd.DataFrame):
-        return _read_frame(source, questionnaire, platform=platform, mapping=mapping,
-                           blanks_are_unanswered=blanks_are_unanswered)  # fmt: skip
-    frame = read_file(source, kind=file_format, encoding=encoding, sheet=sheet)
-    if questionnaire is None:
-        return frame
-    instrument = load_instrument(questionnaire)
-    adapter = plan_adapter(frame, instrument, platform=platform, mapping=ReadOptions(mapping=mapping).column_mapping())
-    return adapter.apply(frame)
-
-
-def _read_frame(
-    frame: pd.DataFrame,
-    questionnaire: Instrument | str | None,
-    *,
-    platform: str,
-    mapping: str | Path | ColumnMapping | None,
-    blanks_are_unanswered: bool,
-) -> pd.DataFrame:
-    """A frame in memory: the file checks that apply to it, the adapters, and
-    the two signs of a reader that lost the codes."""
-    refuse_duplicate_columns("The DataFrame", list(frame.columns))
+    in_memory = isinstance(source, pd.DataFrame)
+    if in_memory:
+        refuse_duplicate_columns("The DataFrame", list(source.columns))  # what read_file checks of a file
+        frame = source
+    else:
+        frame = read_file(source, kind=file_format, encoding=encoding, sheet=sheet)
     if questionnaire is None:
         return frame
     instrument = load_instrument(questionnaire)
     adapter = plan_adapter(frame, instrument, platform=platform, mapping=ReadOptions(mapping=mapping).column_mapping())
     adapted = adapter.apply(frame)
+    if in_memory:
+        _check_codes_survived(frame, adapter, adapted, instrument, blanks_are_unanswered)
+    return adapted
+
+
+def _check_codes_survived(
+    frame: pd.DataFrame, adapter: Adapter, adapted: pd.DataFrame, instrument: Instrument, blanks_are_unanswered: bool
+) -> None:
+    """The two signs of a reader outside the toolkit that lost the codes:
+    labels the instrument does not know where codes were, and declared
+    don't know / refused read as blanks."""
     items = [item.id for item in instrument.items if item.id in adapted.columns]
     if len(items) < len(instrument.item_ids):
-        return adapted  # scoring and validation name the missing item columns
+        return  # scoring and validation name the missing item columns
     results = item_results(adapted, instrument)
     # Text where a code should be (an invalid number such as 99 is for
     # validation to reject, not a sign of labels).
     texts = {
-        item_id: [v for v in pd.unique(adapted.loc[result.invalid, item_id].astype(str)) if not _is_number(v)]
+        item_id: [v for v in pd.unique(adapted.loc[result.invalid, item_id].astype(str)) if not is_number(v)]
         for item_id, result in results.items()
         if result.invalid.any() and _holds_text(frame, adapter, item_id)
     }
@@ -113,7 +109,7 @@ def _read_frame(
             "file with literacy.read(path, instrument), which keeps the codes, or map the labels with mapping=."
         )
     if blanks_are_unanswered or frame.attrs.get("labels") is not None or frame.attrs.get("source"):
-        return adapted  # read by the toolkit, or the caller vouches for the blanks
+        return  # read by the toolkit, or the caller vouches for the blanks
     answers = adapted[items]
     blank = int(answers.isna().sum().sum())
     refusals = set(instrument.missing.answered_as_wrong)
@@ -144,7 +140,6 @@ def _read_frame(
             "as 8 and 9 into blanks, which changes scores. Read the file with literacy.read(path, instrument), or "
             "pass blanks_are_unanswered=True if the blanks really are unanswered."
         )
-    return adapted
 
 
 def _as_code(value: object) -> object:
@@ -153,14 +148,6 @@ def _as_code(value: object) -> object:
     except (TypeError, ValueError):
         return value
     return int(number) if number.is_integer() else number
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _holds_text(frame: pd.DataFrame, adapter: Adapter, item_id: str) -> bool:
