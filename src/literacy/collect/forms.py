@@ -6,9 +6,11 @@ Names are chosen so that the platforms' exports come back through the ingest
 adapters unchanged: one group per dimension named by the dimension id, the
 respondent block in a group ``respondent``, item fields named by item id,
 choice names equal to the instrument's codes (respondent choices use the
-block's names, e.g. ``male``). XLSForm conventions follow xlsform.org and
-../shared/reference/formats.md (``label::Chinese (zh)``, ``required``,
-``constraint`` with ``.``).
+block's names, e.g. ``male``). Each item row carries ``literacy::key``,
+``literacy::dimension``, ``literacy::points`` and ``literacy::type``, so that
+``literacy questionnaire import`` reads the form back as the same instrument.
+XLSForm conventions follow xlsform.org and ../shared/reference/formats.md
+(``label::Chinese (zh)``, ``required``, ``constraint`` with ``.``).
 """
 
 from __future__ import annotations
@@ -143,6 +145,12 @@ def _item_row(item: Item, list_name: str, instrument: Instrument, langs: list[st
         "name": item.id,
         "required": "yes",
         **_labels(item.text, langs),
+        # Read back by ``literacy questionnaire import`` (pyxform ignores
+        # columns it does not know, so the form still converts).
+        "literacy::key": " ".join(str(code) for code in sorted(item.key)),
+        "literacy::dimension": item.dimension,
+        "literacy::points": f"{item.points:g}",
+        "literacy::type": item.type,
     }
     if item.type == "multiple_choice":
         # Don't know / refused exclude every other option.
