@@ -71,7 +71,7 @@ def test_every_problem_of_a_run_configuration_is_listed_at_once():
     config = _quick_config()
     config["validation"] = {"on": {"speedr": "flag", "incomplete": "drop"}, "speeder_share": "a third"}
     config["inputs"] = [{"path": "a.sav", "platfrom": "spss"}, "b.csv"]
-    config["report"] = {"formats": "pdf"}
+    config["report"] = {"formats": "rtf"}
     config["colour"] = "red"
     del config["assessment"]
     with pytest.raises(LiteracyError) as caught:
@@ -82,10 +82,10 @@ def test_every_problem_of_a_run_configuration_is_listed_at_once():
         "demo.yaml: validation.on.speedr is not a known key; did you mean validation.on.speeder?",
         "demo.yaml: validation.on.incomplete is 'drop'; use 'reject', 'flag' or 'ignore'.",
         "demo.yaml: validation.speeder_share must be a number, not 'a third'.",
-        "demo.yaml: report.formats is 'pdf'; use 'html', 'xlsx', 'md' or 'json'.",
+        "demo.yaml: report.formats is 'rtf'; use 'html', 'xlsx', 'md', 'json', 'docx' or 'pdf'.",
         "demo.yaml: assessment is required.",
         "demo.yaml: colour is not a known key; the keys are instrument, inputs, validation, margins, weighting, "
-        "design, estimate, assessment, disparities, actuals, small_area, report, output.",
+        "design, estimate, assessment, disparities, actuals, small_area, report, output, previous.",
     }
 
 

@@ -37,11 +37,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
 from literacy.errors import LiteracyError, spell
-from literacy.instrument import Text
+from literacy.instrument import Instrument, Text
 from literacy.labels import domain_columns
 from literacy.plans import CountedTarget, Plan, load_plan
 
@@ -707,3 +708,283 @@ def district_gaps(
     out = pd.DataFrame(rows, columns=DISTRICT_GAP_COLUMNS)
     out.attrs = {"district_gaps": {"year": year, "alpha": alpha, "se": "rmse of the EBLUP", "test": "one-sided z"}}
     return out
+
+
+# --------------------------------------------------------------------------
+# Change since the previous survey
+# --------------------------------------------------------------------------
+
+CHANGE_COLUMNS = ["previous_year", "previous_estimate", "previous_se", "previous_standard", "year", "estimate", "se",
+                  "standard", "change", "change_se", "ci_lower", "ci_upper", "p_value", "like_for_like", "note",
+                  "note_key"]  # fmt: skip
+# As ASSESSMENT_UNITS: how the reports and `--format table` show each column.
+CHANGE_UNITS = {
+    "previous_estimate": "percent",
+    "previous_se": "se",
+    "estimate": "percent",
+    "se": "se",
+    "change": "points",
+    "change_se": "se",
+    "ci_lower": "points",
+    "ci_upper": "points",
+}
+PREVIOUS_UNITS = ("proportion", "percent")
+CHANGE_NOTES = {
+    "fixed_previous": Text(
+        "上次调查的数值没有公布标准误，按固定值处理：区间和检验只反映本次调查的不确定性。",
+        "The earlier figure was published without a standard error and is taken as fixed: the interval and the "
+        "test reflect this survey's uncertainty only.",
+    ),
+    "different_standards": Text(
+        "口径不同，不可直接比较：两次调查采用不同的评价标准，变化中含有标准改变的影响。",
+        "Not like for like: the two surveys were scored under different standards, so the change mixes a change "
+        "in literacy with the change of standard.",
+    ),
+}
+
+
+def change(
+    current: pd.DataFrame,
+    previous: pd.DataFrame,
+    *,
+    year: int,
+    previous_year: int | None = None,
+    standard: str | Instrument,
+    previous_standard: str | Instrument | None = None,
+    domain: str = "city",
+    unit: str = "proportion",
+    level: float | None = None,
+) -> pd.DataFrame:
+    """The change in each jurisdiction's rate since the previous survey, with
+    its interval and a two-sided test of no change.
+
+    ``current`` is an estimates table (``literacy.estimate``); ``previous`` is
+    either one too (the earlier wave's microdata estimated the same way) or a
+    table of published figures: the ``domain`` column (optional when there is
+    one figure for a one-area survey), ``estimate`` and, when published, ``se``
+    (``year`` and ``standard`` columns may give those per row). ``unit`` says
+    whether its ``estimate``/``se`` are proportions (0.1056, the toolkit's
+    unit) or percent (10.56); a proportion above 1 is refused, not guessed at.
+
+    The two waves are independent samples, so the variance of the change is
+    the sum of their variances (no covariance term: var(p1 - p0) = var(p1) +
+    var(p0); R survey gives the same from the two samples stacked as
+    separate strata, tests/reference/change_reference.R), and a figure published
+    without a standard error is taken as fixed (variance 0). The interval
+    and p-value use Student's t with the Welch-Satterthwaite degrees of
+    freedom (v1 + v0)^2 / (v1^2/df1 + v0^2/df0); a published figure has
+    infinite df, a fixed one drops out (df = the current design df). The
+    standards are compared by name (an :class:`Instrument`'s id; two
+    instruments are compared by their standards themselves): the change is
+    ``like_for_like`` only when both waves were scored under the same one.
+    Shares are proportions; the change is a difference of proportions.
+    """
+    if unit not in PREVIOUS_UNITS:
+        raise LiteracyError(f"The previous figures' unit must be proportion or percent, not {unit!r}.")
+    _require_estimate_columns(current)
+    level = float(level if level is not None else (current.attrs.get("estimate") or {}).get("level", 0.95))
+    if not 0 < level < 1:
+        raise LiteracyError(f"The interval level must be between 0 and 1, not {level}.")
+    now = _jurisdiction_rows(current, domain, "current estimates")
+    before = _previous_rows(previous, domain, unit, previous_year, previous_standard)
+    before = _match_previous(now, before, domain)
+    merged = now.merge(before.drop(columns="_label"), on="_key", how="inner", validate="one_to_one")
+    if merged.empty:
+        raise LiteracyError(
+            f"No jurisdiction has both a current and a previous figure: the current estimates have "
+            f"{_keys_text(now)} and the previous figures {_keys_text(before)}."
+        )
+    name_now = _standard_name(standard)
+    fallback = _standard_name(previous_standard) if previous_standard is not None else None
+    prev_std = merged["previous_standard"].where(merged["previous_standard"].notna(), fallback)
+    if prev_std.isna().any():
+        raise LiteracyError(
+            "Say which standard the previous figures were scored under "
+            f"({spell('--previous-standard', 'previous_standard=')} an instrument id such as crisp-classic or "
+            "cast-2024, or a standard column in the previous file): a change across standards is not like for like."
+        )
+    same = prev_std.astype(str).str.strip().str.casefold() == name_now.casefold()
+    if isinstance(standard, Instrument) and isinstance(previous_standard, Instrument):
+        # Two instruments (a renamed copy of cast-2024 scores as cast-2024 does): their standards themselves.
+        same = same | ((prev_std.astype(str) == fallback) & (standard.standard == previous_standard.standard))
+
+    p1, se1 = merged["estimate"].astype(float), merged["se"].astype(float)
+    p0, se0 = merged["previous_estimate"].astype(float), merged["previous_se"].astype(float)
+    df1 = pd.to_numeric(merged["df"], errors="coerce").fillna(np.inf) if "df" in merged else np.inf
+    df0 = merged["previous_df"].astype(float)
+    fixed = se0.isna()
+    v1, v0 = se1**2, se0.fillna(0.0) ** 2
+    variance = v1 + v0
+    # Welch-Satterthwaite: a term with infinite df (or zero variance) adds nothing to the denominator.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        denominator = np.where(np.isfinite(df1), v1**2 / df1, 0.0) + np.where(np.isfinite(df0), v0**2 / df0, 0.0)
+        df = np.where(denominator > 0, variance**2 / denominator, np.inf)
+    difference = p1 - p0
+    change_se = np.sqrt(variance)
+    quantile = stats.t.ppf(0.5 + level / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_value = np.abs(difference) / change_se
+    p_value = np.where(change_se > 0, 2 * stats.t.sf(t_value, df), np.where(difference == 0, 1.0, 0.0))
+    p_value = np.where(np.isnan(change_se), np.nan, p_value)
+
+    key = np.where(~same, "different_standards", np.where(fixed, "fixed_previous", ""))
+    notes = [
+        " ".join(CHANGE_NOTES[k].en for k, flag in (("different_standards", not s), ("fixed_previous", f)) if flag)
+        for s, f in zip(same, fixed, strict=True)
+    ]
+    table = pd.DataFrame({
+        domain: merged[domain] if domain in merged else pd.Series(pd.NA, index=merged.index, dtype="string"),
+        "previous_year": merged["previous_year"], "previous_estimate": p0, "previous_se": se0,
+        "previous_standard": prev_std.astype(str), "year": int(year), "estimate": p1, "se": se1,
+        "standard": name_now, "change": difference, "change_se": change_se,
+        "ci_lower": difference - quantile * change_se, "ci_upper": difference + quantile * change_se,
+        "p_value": p_value, "like_for_like": same.astype(bool), "note": notes, "note_key": key,
+    })  # fmt: skip
+    table = table[[domain, *CHANGE_COLUMNS]].reset_index(drop=True)
+    table.attrs = {
+        "change": {
+            "level": level,
+            "domain": domain,
+            "df": [float(d) for d in np.broadcast_to(df, len(table))],
+            "variance": "independent samples: var(change) = var(current) + var(previous); no SE = fixed",
+            "interval": "difference +/- t(level, Welch-Satterthwaite df) x se",
+            "without_previous": sorted(set(now["_label"]) - set(merged["_label"])),
+        }
+    }
+    return table
+
+
+def _standard_name(standard: str | Instrument | None) -> str:
+    if isinstance(standard, Instrument):
+        return standard.id
+    text = "" if standard is None else str(standard).strip()
+    if not text:
+        raise LiteracyError("Name the standard the current estimates were scored under (an instrument id).")
+    return text
+
+
+def _keys_text(rows: pd.DataFrame) -> str:
+    return ", ".join(sorted(map(str, rows["_label"]))) or "no rows"
+
+
+def _jurisdiction_rows(estimates: pd.DataFrame, domain: str, what: str) -> pd.DataFrame:
+    """The rows of the jurisdictions themselves (the ``domain`` set, other
+    domain columns empty), or the overall row, keyed by the domain value."""
+    by = domain_columns(estimates)
+    others = [c for c in by if c != domain]
+    own = estimates[estimates[others].isna().all(axis=1)] if others else estimates
+    if domain in own.columns:
+        key = own[domain].astype("string").str.strip()
+    else:
+        if len(own) != 1:
+            raise LiteracyError(
+                f"The {what} have no {domain!r} column and {len(own)} overall rows; estimate by {domain} "
+                f"({spell(f'--by {domain}', f'by={domain!r}')}) or give one overall row."
+            )
+        key = pd.Series([pd.NA], index=own.index, dtype="string")
+    out = own.assign(_key=key.fillna("").to_numpy(), _label=key.fillna("(overall)").to_numpy())
+    duplicated = out["_key"].duplicated(keep=False)
+    if duplicated.any():
+        raise LiteracyError(f"The {what} have more than one row for {out.loc[duplicated, '_label'].iloc[0]}.")
+    return out
+
+
+def _previous_rows(
+    previous: pd.DataFrame, domain: str, unit: str, year: int | None, standard: str | Instrument | None
+) -> pd.DataFrame:
+    """The previous figures, checked and as proportions, in the columns the merge takes."""
+    if "estimate" not in previous.columns:
+        raise LiteracyError(
+            f"The previous figures need an estimate column (and {domain} and se where published); "
+            f"they have {', '.join(map(str, previous.columns)) or 'no columns'}."
+        )
+    if "level" in previous.columns:
+        raise LiteracyError("The previous figures are a distribution (a level column); give the literate rate.")
+    if len(previous) == 0:
+        raise LiteracyError("The previous figures table has no rows.")
+    # The output of `literacy estimate` (its crossed rows are left out as in the current table) or a hand-made table.
+    made_by_estimate = {"ci_lower", "ci_upper", "df", "flags"} <= set(map(str, previous.columns))
+    if made_by_estimate:
+        rows = _jurisdiction_rows(previous, domain, "previous figures")
+    else:
+        rows = _plain_rows(previous, domain)
+    scale = 100.0 if unit == "percent" else 1.0
+    values = {}
+    for column in ("estimate", "se"):
+        raw = rows[column] if column in rows else pd.Series(np.nan, index=rows.index)
+        number = pd.to_numeric(raw, errors="coerce")
+        bad = number.isna() & raw.notna() & (raw.astype("string").str.strip() != "")
+        if column == "estimate":
+            bad |= raw.isna()
+        if bad.any():
+            first = rows.loc[bad].iloc[0]
+            raise LiteracyError(
+                f"The previous {column} for {first['_label']} is {first[column]!r}, not a number"
+                + (" (leave se blank where none was published)." if column == "se" else ".")
+            )
+        values[column] = number / scale
+    estimate_, se_ = values["estimate"], values["se"]
+    out_of_range = (estimate_ < 0) | (estimate_ > 1)
+    if out_of_range.any():
+        first = rows.loc[out_of_range].iloc[0]
+        setting = spell("--previous-unit percent", "unit='percent'")
+        hint = (f" It looks like percent: say so with {setting} (unit: percent under previous: in a run "
+                "configuration)." if unit == "proportion" and float(first["estimate"]) <= 100 else "")  # fmt: skip
+        raise LiteracyError(
+            f"The previous estimate for {first['_label']} is {first['estimate']}, not a {unit} "
+            f"({'0 to 1' if unit == 'proportion' else '0 to 100'}).{hint}"
+        )
+    if (se_ < 0).any():
+        raise LiteracyError(f"A previous standard error is negative ({float(se_[se_ < 0].iloc[0]) * scale:g}).")
+    if "year" in rows:
+        years = pd.to_numeric(rows["year"], errors="coerce")
+        if years.isna().any() and year is None:
+            raise LiteracyError("Some previous figures have no year; fill the year column or give previous_year.")
+        years = years.fillna(year if year is not None else np.nan)
+    elif year is not None:
+        years = pd.Series(int(year), index=rows.index)
+    else:
+        raise LiteracyError(
+            f"Say which year the previous figures are from ({spell('--previous-year', 'previous_year=')} or a "
+            "year column)."
+        )
+    standards = (rows["standard"].astype("string").str.strip().replace("", pd.NA) if "standard" in rows
+                 else pd.Series(pd.NA, index=rows.index, dtype="string"))  # fmt: skip
+    df = pd.to_numeric(rows["df"], errors="coerce").fillna(np.inf) if "df" in rows else np.inf
+    return pd.DataFrame({
+        "_key": rows["_key"], "_label": rows["_label"], "previous_year": years.astype(int),
+        "previous_estimate": estimate_, "previous_se": se_, "previous_df": df, "previous_standard": standards,
+    })  # fmt: skip
+
+
+def _plain_rows(previous: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """A hand-made table of published figures: one row per jurisdiction
+    (blank = the whole surveyed area), or a single row without a domain column."""
+    if domain in previous.columns:
+        key = previous[domain].astype("string").str.strip()
+    elif len(previous) == 1:
+        key = pd.Series([pd.NA], index=previous.index, dtype="string")
+    else:
+        raise LiteracyError(
+            f"The previous figures have {len(previous)} rows but no {domain!r} column saying whose each is."
+        )
+    out = previous.assign(_key=key.fillna("").to_numpy(), _label=key.fillna("(overall)").to_numpy())
+    duplicated = out["_key"].duplicated(keep=False)
+    if duplicated.any():
+        raise LiteracyError(f"The previous figures have more than one row for {out.loc[duplicated, '_label'].iloc[0]}.")
+    return out
+
+
+def _match_previous(now: pd.DataFrame, before: pd.DataFrame, domain: str) -> pd.DataFrame:
+    """Every previous figure must find its jurisdiction (a misspelt code is an
+    error, not a silently missing row); a single overall figure matches a
+    one-jurisdiction survey."""
+    unknown = before[~before["_key"].isin(now["_key"])]
+    if len(unknown) == len(before) == 1 and before["_key"].iloc[0] == "" and len(now) == 1:
+        return before.assign(_key=now["_key"].iloc[0], _label=now["_label"].iloc[0])
+    if len(unknown):
+        raise LiteracyError(
+            f"The previous figures name {unknown['_label'].iloc[0]}, which the current estimates do not have "
+            f"(their {domain} rows are {_keys_text(now)}); correct the code or leave that row out."
+        )
+    return before

@@ -17,8 +17,11 @@ The configuration (paths are relative to the configuration file)::
     actuals: null                                  # a table of counted-target actuals
     small_area: {area: district, covariates: districts.csv, population: population, method: reml,
                  transformation: none, benchmark: true}   # district EBLUPs (optional)
-    report: {formats: [html, xlsx, md, json], lang: zh}
+    report: {formats: [html, docx, xlsx, md, json], lang: zh}   # add pdf for a PDF (needs Chromium or LibreOffice)
     output: results
+    previous: {estimates: previous.csv, year: 2020, standard: crisp-classic, unit: percent}
+    # or the earlier wave's microdata, estimated as this survey is (README "Change since the previous survey"):
+    # previous: {inputs: [wave-2020.sav], instrument: cast-2024, margins: margins-2020.csv, year: 2020}
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from literacy.assessment import counted_progress_of_plans, disparities, district_gaps, gap
+from literacy.assessment import change, counted_progress_of_plans, disparities, district_gaps, gap
 from literacy.datafiles import read_yaml
 from literacy.design import Design
 from literacy.districts import district_estimates
@@ -87,6 +90,7 @@ def load_config(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     config = read_yaml(path, kind="configuration file")
     check_run_config(config, source=str(path))
+    _check_previous(config, str(path))
     return config
 
 
@@ -125,7 +129,7 @@ def demo_config(folder: Path) -> Path:
             "transformation": "none",
             "benchmark": True,
         },
-        "report": {"formats": ["html", "xlsx", "md", "json"], "lang": "zh"},
+        "report": {"formats": ["html", "docx", "xlsx", "md", "json"], "lang": "zh"},
         "output": ".",
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -143,13 +147,13 @@ def demo(folder: str | Path, *, force: bool = False) -> RunResult:
 
 
 _TABLES = ("clean", "rejects", "scored", "weighted", "estimates", "grades", "assessment", "disparities",
-           "counted_targets", "small_area", "district_gaps")  # fmt: skip
+           "counted_targets", "small_area", "district_gaps", "change", "previous_estimates")  # fmt: skip
 # Every name a run can write: checked against the inputs before anything is written.
 OUTPUT_NAMES = frozenset(
     [f"{t}.csv" for t in _TABLES]
     + [f"{t}.csv.meta.json" for t in _TABLES]
     + ["validation.json", "weighting.json", "small_area.json", MANIFEST_NAME, "demo.yaml", MARKER_NAME, LOCK_NAME]
-    + [f"report.{kind}" for kind in ("html", "xlsx", "md", "json")]
+    + [f"report.{kind}" for kind in ("html", "docx", "xlsx", "md", "json", "pdf")]
 )
 
 
@@ -205,6 +209,7 @@ def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[
         values += [entry["path"], entry.get("mapping")]
     values += _as_list((config.get("assessment") or {}).get("plans"))
     values.append((config.get("small_area") or {}).get("covariates"))
+    values += _previous_files(config)
     paths = [config_path]
     for value in values:
         if value is None:
@@ -224,97 +229,23 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         step.current = f"write {name}"
         write_table(frame, folder / name, force=True)
 
-    # validate
-    frames, rejects, summaries = [], [], []
-    checks: list[Validation] = []
-    for index, entry in enumerate(_inputs(config["inputs"]), start=1):
-        path = _resolve(entry["path"], base)
-        checked = step(f"validate {path.name}", _validate_input, path, entry, instrument, config, base)
-        frames.append(checked.clean.assign(source_file=path.name))
-        rejects.append(checked.rejects.assign(source_file=path.name))
-        summaries.append({"file": str(path), **checked.summary})
-        checks.append(checked)
-        result.counts[f"input_rows_{index}"] = checked.summary["input_rows"]
-    clean = pd.concat(frames, ignore_index=True)
-    clean.attrs = frames[0].attrs
-    save("clean.csv", clean)
-    save("rejects.csv", pd.concat(rejects, ignore_index=True))
-    write_json(folder / "validation.json", summaries, force=True)
-    result.counts.update(
-        input_rows=sum(s["input_rows"] for s in summaries),
-        clean_rows=len(clean),
-        rejected_rows=sum(s["rejected_rows"] for s in summaries),
-    )
-
-    # score
-    scored = step("score", lambda: add_groups(score(clean, instrument)))
-    unscorable = int((~scored["scorable"]).sum())
-    scored = scored.loc[scored["scorable"]].reset_index(drop=True)
-    save("scored.csv", scored)
-    result.counts.update(scored_rows=len(scored), unscorable_rows=unscorable)
-
-    # weight
-    weighting = config.get("weighting") or {}
+    # validate, score, weight, design (the same steps an earlier wave under `previous:` goes through)
+    wave = _wave(config, instrument, base, step)
+    checks = wave.checks
+    save("clean.csv", wave.clean)
+    save("rejects.csv", wave.rejects)
+    write_json(folder / "validation.json", wave.summaries, force=True)
+    save("scored.csv", wave.scored)
+    result.counts.update(wave.counts)
+    if wave.weighting is not None:
+        write_json(folder / "weighting.json", wave.weighting_record, force=True)
+        save("weighted.csv", wave.data)
+    scored, design, weighting_result = wave.data, wave.design, wave.weighting
     domain = (config.get("assessment") or {}).get("domain", "city")
-    weight_column = None
-    weighting_record: dict[str, Any] = {}
-    weighting_result = None
-    if config.get("margins"):
-        margins_path = _resolve(config["margins"], base)
-        margins = step(
-            "read margins",
-            lambda: margins_from_frame(read(margins_path), by=weighting.get("by"), source=str(margins_path)),
-        )
-        base_weight = weighting.get("base_weight", "base_weight")
-        if base_weight not in scored:
-            scored = scored.assign(**{base_weight: 1.0})
-        weighted = step(
-            "weight",
-            lambda: weight(
-                scored,
-                margins,
-                base_weight=base_weight,
-                method=weighting.get("method", "rake"),
-                bounds=tuple(weighting["bounds"]) if weighting.get("bounds") else None,
-                trim=tuple(weighting["trim"]) if weighting.get("trim") else None,
-            ),
-        )
-        scored = weighted.data
-        weight_column = "weight_final"
-        weighting_result = weighted
-        weighting_record = {"record": weighted.record, "diagnostics": weighted.diagnostics.to_dict("records")}
-        write_json(folder / "weighting.json", weighting_record, force=True)
-        save("weighted.csv", scored)
-    elif weighting.get("base_weight"):
-        weight_column = weighting["base_weight"]
 
     # estimate
-    design_settings = config.get("design") or {}
     settings = config.get("estimate") or {}
     groups = [g for g in settings.get("groups", DEFAULT_GROUPS) if g in scored]
-    design = step(
-        "design",
-        lambda: Design(
-            scored,
-            weight=weight_column,
-            strata=design_settings.get("strata"),
-            psu=design_settings.get("psu"),
-            fpc=design_settings.get("fpc"),
-            lonely_psu=design_settings.get("lonely_psu", "adjust"),
-        ),
-    )
-    if design_settings.get("replicates"):
-        # Replicate weights made from the design (R as.svrepdesign); with
-        # calibrated weights every replicate is recalibrated to the margins.
-        design = step(
-            "replicates",
-            lambda: design.with_replicates(
-                design_settings["replicates"],
-                replicates=int(design_settings.get("replicate_count", 200)),
-                seed=design_settings.get("seed", 1),
-                fay_rho=float(design_settings.get("fay_rho", 0.3)),
-            ),
-        )
     ci, level = settings.get("ci", "logit"), float(settings.get("level", 0.95))
     by = [[domain]] + [[domain, g] for g in groups] if domain in scored else [[]] + [[g] for g in groups]
     estimates = step("estimate", lambda: estimate(design, "literate", by, ci=ci, level=level))
@@ -388,18 +319,200 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         if not district_targets.empty:
             save("district_gaps.csv", district_targets)
 
+    # change since the previous survey
+    changed = None
+    if config.get("previous"):
+        changed = _change_since_previous(config, base, step, save, estimates, instrument, domain=domain, year=year,
+                                         ci=ci, level=level)  # fmt: skip
+        save("change.csv", changed)
+        result.counts["change_rows"] = len(changed)
+
     # report
     # The same builder a Python user calls (README "Python API"): one way to make the report.
     data = ReportData.from_run(table, estimates, instrument=instrument, validation=checks, design=design,
                                weighting=weighting_result, grades=grades, disparities=contrasts, counted=counted,
-                               plans=plans, small_area=districts, district_gaps=district_targets)  # fmt: skip
-    for kind in _as_list((config.get("report") or {}).get("formats", ["html", "xlsx", "md", "json"])):
+                               plans=plans, small_area=districts, district_gaps=district_targets,
+                               change=changed)  # fmt: skip
+    for kind in _as_list((config.get("report") or {}).get("formats", ["html", "docx", "xlsx", "md", "json"])):
         name = f"report.{kind}"
         step(
             f"report {kind}",
             lambda kind=kind, name=name: report(data, folder / name, report_format=kind, lang=lang, force=True),
         )
     return result
+
+
+@dataclass
+class _Wave:
+    """One survey wave made ready to estimate: its validation, scored table
+    (before weighting), the table its design holds, the design and weights."""
+
+    checks: list[Validation]
+    summaries: list[dict[str, Any]]
+    clean: pd.DataFrame
+    rejects: pd.DataFrame
+    scored: pd.DataFrame
+    data: pd.DataFrame
+    design: Design
+    weighting: Any = None
+    weighting_record: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _wave(config: dict[str, Any], instrument: Any, base: Path, step: _Steps, label: str = "") -> _Wave:
+    """validate -> score -> weight -> design for one wave: this survey, or the
+    earlier one under ``previous:`` (``label`` names its steps), so that both
+    are estimated the same way by the same functions."""
+    frames, rejects, summaries = [], [], []
+    checks: list[Validation] = []
+    counts: dict[str, int] = {}
+    for index, entry in enumerate(_inputs(config["inputs"]), start=1):
+        path = _resolve(entry["path"], base)
+        checked = step(f"{label}validate {path.name}", _validate_input, path, entry, instrument, config, base)
+        frames.append(checked.clean.assign(source_file=path.name))
+        rejects.append(checked.rejects.assign(source_file=path.name))
+        summaries.append({"file": str(path), **checked.summary})
+        checks.append(checked)
+        counts[f"input_rows_{index}"] = checked.summary["input_rows"]
+    clean = pd.concat(frames, ignore_index=True)
+    clean.attrs = frames[0].attrs
+    counts.update(
+        input_rows=sum(s["input_rows"] for s in summaries),
+        clean_rows=len(clean),
+        rejected_rows=sum(s["rejected_rows"] for s in summaries),
+    )
+
+    # score
+    scored = step(f"{label}score", lambda: add_groups(score(clean, instrument)))
+    unscorable = int((~scored["scorable"]).sum())
+    scored = scored.loc[scored["scorable"]].reset_index(drop=True)
+    counts.update(scored_rows=len(scored), unscorable_rows=unscorable)
+
+    # weight
+    weighting = config.get("weighting") or {}
+    data, weight_column, weighting_result, weighting_record = scored, None, None, {}
+    if config.get("margins"):
+        margins_path = _resolve(config["margins"], base)
+        margins = step(
+            f"{label}read margins",
+            lambda: margins_from_frame(read(margins_path), by=weighting.get("by"), source=str(margins_path)),
+        )
+        base_weight = weighting.get("base_weight", "base_weight")
+        start = scored if base_weight in scored else scored.assign(**{base_weight: 1.0})
+        weighting_result = step(
+            f"{label}weight",
+            lambda: weight(
+                start,
+                margins,
+                base_weight=base_weight,
+                method=weighting.get("method", "rake"),
+                bounds=tuple(weighting["bounds"]) if weighting.get("bounds") else None,
+                trim=tuple(weighting["trim"]) if weighting.get("trim") else None,
+            ),
+        )
+        data = weighting_result.data
+        weight_column = "weight_final"
+        weighting_record = {
+            "record": weighting_result.record,
+            "diagnostics": weighting_result.diagnostics.to_dict("records"),
+        }
+    elif weighting.get("base_weight"):
+        weight_column = weighting["base_weight"]
+
+    # design
+    design_settings = config.get("design") or {}
+    design = step(
+        f"{label}design",
+        lambda: Design(
+            data,
+            weight=weight_column,
+            strata=design_settings.get("strata"),
+            psu=design_settings.get("psu"),
+            fpc=design_settings.get("fpc"),
+            lonely_psu=design_settings.get("lonely_psu", "adjust"),
+        ),
+    )
+    if design_settings.get("replicates"):
+        # Replicate weights made from the design (R as.svrepdesign); with
+        # calibrated weights every replicate is recalibrated to the margins.
+        design = step(
+            f"{label}replicates",
+            lambda: design.with_replicates(
+                design_settings["replicates"],
+                replicates=int(design_settings.get("replicate_count", 200)),
+                seed=design_settings.get("seed", 1),
+                fay_rho=float(design_settings.get("fay_rho", 0.3)),
+            ),
+        )
+    return _Wave(checks, summaries, clean, pd.concat(rejects, ignore_index=True), scored, data, design,
+                 weighting_result, weighting_record, counts)  # fmt: skip
+
+
+# The settings an earlier wave's microdata may have of its own; the rest (estimate: ci and level) is this survey's.
+_WAVE_KEYS = ("inputs", "validation", "margins", "weighting", "design")
+
+
+def _change_since_previous(
+    config: dict[str, Any], base: Path, step: _Steps, save: Any, estimates: pd.DataFrame, instrument: Any, *,
+    domain: str, year: int, ci: str, level: float,
+) -> pd.DataFrame:  # fmt: skip
+    """The change since the wave under ``previous:``: its published figures
+    (``estimates: FILE``), or its microdata estimated as this survey is."""
+    previous = config["previous"]
+    if previous.get("estimates"):
+        path = _resolve(previous["estimates"], base)
+        figures = step("read previous estimates", lambda: read(path))
+        earlier: Any = previous.get("standard")
+        unit = previous.get("unit", "proportion")
+        if earlier is None and "standard" not in figures.columns:
+            raise LiteracyError(
+                "Step `previous` failed: say which standard the previous figures were scored under with "
+                "previous: {standard: ...} (an instrument id such as crisp-classic or cast-2024): a change across "
+                "standards is not like for like."
+            )
+    else:
+        earlier = step("previous wave: load instrument",
+                       lambda: load_instrument(_resolve(previous.get("instrument", config["instrument"]), base)))
+        wave = _wave({**config, **{k: previous[k] for k in _WAVE_KEYS if k in previous}}, earlier, base, step,
+                     "previous wave: ")  # fmt: skip
+        by = [[domain]] if domain in wave.data else None
+        figures = step("previous wave: estimate",
+                       lambda: estimate(wave.design, "literate", by, ci=ci, level=level))  # fmt: skip
+        save("previous_estimates.csv", figures)
+        unit = "proportion"
+    if previous.get("year") is None and "year" not in figures.columns:
+        raise LiteracyError("Step `previous` failed: say which year the previous survey was, previous: {year: ...}.")
+    return step(
+        "change",
+        lambda: change(estimates, figures, year=year, previous_year=previous.get("year"), standard=instrument,
+                       previous_standard=earlier, domain=domain, unit=unit, level=level),
+    )  # fmt: skip
+
+
+def _check_previous(config: dict[str, Any], source: str) -> None:
+    """``previous:`` names published figures or microdata, never both; an
+    earlier wave of a weighted survey is weighted to its own margins."""
+    previous = config.get("previous")
+    if not previous:
+        return
+    microdata = [k for k in ("inputs", "instrument", *_WAVE_KEYS) if k in previous]
+    if previous.get("estimates") and microdata:
+        raise LiteracyError(
+            f"{source}: previous: names published figures (estimates:) and microdata ({', '.join(microdata)}); "
+            "give one of them."
+        )
+    if not previous.get("estimates") and not previous.get("inputs"):
+        raise LiteracyError(
+            f"{source}: previous: needs estimates: FILE (published or earlier figures) or inputs: (the earlier "
+            "wave's microdata, with its year:)."
+        )
+    if previous.get("inputs") and config.get("margins") and "margins" not in previous:
+        raise LiteracyError(
+            f"{source}: this survey is weighted to census margins, so the earlier wave is too: give its margins "
+            "under previous: (margins: FILE), or margins: null to use its base weights as they are."
+        )
+    if "unit" in previous and not previous.get("estimates"):
+        raise LiteracyError(f"{source}: previous: unit: applies to published figures (estimates: FILE) only.")
 
 
 def _plain_json(value: Any) -> Any:
@@ -474,7 +587,17 @@ def _manifest_inputs(config: dict[str, Any], base: Path) -> list[Path]:
         inputs.append(_resolve(config["margins"], base))
     if (config.get("small_area") or {}).get("covariates"):
         inputs.append(_resolve(config["small_area"]["covariates"], base))
+    inputs += [p for p in (_resolve(v, base) for v in _previous_files(config)) if isinstance(p, Path)]
     return inputs
+
+
+def _previous_files(config: dict[str, Any]) -> list[Any]:
+    """The files ``previous:`` names (a shipped instrument id is not a file)."""
+    previous = config.get("previous") or {}
+    values = [previous.get("estimates"), previous.get("instrument"), previous.get("margins")]
+    for entry in _inputs(previous.get("inputs")):
+        values += [entry["path"], entry.get("mapping")]
+    return [v for v in values if v is not None]
 
 
 def _manifest(config: dict[str, Any], inputs: list[dict[str, Any]], folder: Path, result: RunResult) -> None:

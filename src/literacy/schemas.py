@@ -49,11 +49,12 @@ WeightMethod = Literal["poststratify", "rake", "linear", "raking-bounded"]
 LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
 ReplicateMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap"]
 CiMethod = Literal["logit", "wald", "korn-graubard", "wilson"]
-ReportFormat = Literal["html", "xlsx", "md", "json"]
+ReportFormat = Literal["html", "xlsx", "md", "json", "docx", "pdf"]
 SaeMethod = Literal["reml", "ml", "fh"]
 SaeTransformation = Literal["none", "arcsin"]
 SaeZeroVariance = Literal["gvf", "out_of_sample"]
 Lang = Literal["zh", "en"]
+PreviousUnit = Literal["proportion", "percent"]
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "reference" / "schemas"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -433,6 +434,31 @@ class ReportSettings(_Strict):
     lang: Lang = "zh"
 
 
+class PreviousWave(_Strict):
+    """The previous survey, to report the change since it: its published (or
+    earlier) figures, or its microdata estimated as this survey is. The rest
+    of a microdata wave's settings (validation, weighting, design) default to
+    this survey's; its margins are its own."""
+
+    estimates: str = Field(default=None, description="A table of published or earlier figures: the domain "
+                           "column (city), estimate and, where published, se (a blank se is taken as fixed).",
+                           json_schema_extra=_no_default)  # fmt: skip
+    unit: PreviousUnit = Field(default="proportion", description="Whether the figures' estimate and se are "
+                               "proportions (0.1056) or percent (10.56).")  # fmt: skip
+    standard: str = Field(default=None, description="The standard the figures were scored under (an instrument id "
+                          "such as crisp-classic or cast-2024); a different one is not like for like.",
+                          json_schema_extra=_no_default)  # fmt: skip
+    year: int = Field(default=None, description="The year of the previous survey.", json_schema_extra=_no_default)
+    inputs: _one_of(scalar=str, mapping=InputFile, many=Annotated[list[_Input], Field(min_length=1)]) = _optional()
+    instrument: str = Field(default=None, description="The earlier wave's instrument (default: this survey's).",
+                            json_schema_extra=_no_default)  # fmt: skip
+    validation: Validation = _optional()
+    margins: str | None = Field(default=None, description="The earlier wave's census margins (null: its base "
+                                "weights as they are).")  # fmt: skip
+    weighting: Weighting = _optional()
+    design: DesignSettings = _optional()
+
+
 class RunConfig(_Strict):
     """A ``literacy run`` configuration (paths are relative to it)."""
 
@@ -453,6 +479,7 @@ class RunConfig(_Strict):
     small_area: SmallAreaSettings | None = None
     report: ReportSettings | None = None
     output: Scalar = "results"
+    previous: PreviousWave | None = None
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {
