@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_OUT ?= demo-output
 
-.PHONY: demo test lint install browser fonts schemas docs clean
+.PHONY: demo test lint install browser fonts office schemas docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,13 @@ browser:
 fonts:
 	@$(call apt_install,[ -n "$$(fc-list :lang=zh file 2>/dev/null)" ],fonts-noto-cjk,the charts will have English labels)
 
-test: install browser fonts
+# The Word report's PDF check converts it with LibreOffice, and the PDF tests
+# render pages with poppler (pdftoppm, pdftotext); without them those tests
+# are skipped and say why.
+office:
+	@$(call apt_install,command -v soffice >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1,libreoffice-writer-nogui poppler-utils,the LibreOffice and PDF page tests will be skipped)
+
+test: install browser fonts office
 	$(BIN)/python -m ruff check src tests benchmarks cli.py
 	$(BIN)/python -m pytest -q
 

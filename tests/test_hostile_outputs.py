@@ -132,9 +132,11 @@ def test_markdown_and_html_escape_every_value(hostile, lang):
     # Markdown table cells: | escaped, so the plan name stays in its cell.
     headline = next(line for line in markdown.splitlines() if line.startswith("| =HYPERLINK"))
     assert "a\\|b" in headline
-    assert _unescaped_pipes(headline) == 9  # 8 columns
+    assert _unescaped_pipes(headline) == 11  # 10 columns (the evidence follows as a list)
     tables = _markdown_tables(markdown)
-    assert len(tables) == 2 and all("&lt;script&gt;alert(1)" in "".join(rows) for rows in tables[1:])
+    # The headline, group gaps and estimates by group (hostile group values), counted targets (hostile label).
+    assert len(tables) == 4 and all("&lt;script&gt;alert(1)" in "".join(rows) for rows in tables[1:3])
+    assert "&lt;script&gt;alert(2)" in "".join(tables[3])
     for rows in tables:  # every row has its header's number of cells
         assert {_unescaped_pipes(row) for row in rows} == {_unescaped_pipes(rows[0])}
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in page  # counted-target label

@@ -20,6 +20,7 @@ from PIL import Image
 from conftest import REPO, run_config
 from literacy.cli import main
 from literacy.pipeline import demo, run, sample_data_dir
+from literacy.report.tables import header as column_header
 from literacy.report.xlsx import SHEETS
 
 ARTIFACTS = REPO / "test-artifacts"
@@ -104,12 +105,12 @@ def test_charts_are_not_blank(demo_run):
 def test_workbook_sheets_and_formats(demo_run):
     workbook = openpyxl.load_workbook(demo_run.folder / "report.xlsx")
     names = [name.zh for name in SHEETS.values()]
-    assert workbook.sheetnames == [n for n in names if n != "量化目标"]
+    assert workbook.sheetnames == [n for n in names if n not in ("量化目标", "与上次调查比较")]
     summary = workbook["目标差距"]
     assert summary.freeze_panes == "A2" and summary["A1"].font.bold
     estimates = workbook["分组估计"]
     header = [c.value for c in estimates[1]]
-    column = header.index("estimate") + 1
+    column = header.index(column_header("estimate", "zh")) + 1
     assert estimates.cell(row=2, column=column).number_format == "0.0%"
     assert 0 < estimates.cell(row=2, column=column).value < 1
 

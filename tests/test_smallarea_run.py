@@ -27,6 +27,7 @@ from literacy.errors import LiteracyError
 from literacy.groups import add_groups
 from literacy.pipeline import run
 from literacy.plans import load_plan, parse_plan, plans_dir
+from literacy.report.tables import header as column_header
 from literacy.schemas import check_run_config
 from literacy.smallarea import METHODS, TRANSFORMATIONS, ZERO_VARIANCE
 from literacy.weighting import margins_from_frame, weight
@@ -155,8 +156,8 @@ def test_run_writes_district_estimates_benchmarked_to_each_city(survey, tmp_path
     assert payload["methods"]["small_area"]["pooled"].startswith("one model over all cities")
     sheet = openpyxl.load_workbook(folder / "report.xlsx")["Districts"]
     header = [cell.value for cell in sheet[1]]
-    eblup = sheet.cell(row=2, column=header.index("eblup") + 1)
-    assert eblup.number_format == "0.0%" and 0 < eblup.value < 1 and "status" in header
+    eblup = sheet.cell(row=2, column=header.index(column_header("eblup", "en")) + 1)
+    assert eblup.number_format == "0.0%" and 0 < eblup.value < 1 and column_header("status", "en") in header
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "District estimates (small areas)" in page and page.count("data:image/png") == 5
 

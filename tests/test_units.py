@@ -23,6 +23,7 @@ from literacy.assessment import counted_progress, disparities
 from literacy.cli import main
 from literacy.groups import add_groups
 from literacy.pipeline import sample_data_dir
+from literacy.report.tables import header as column_header
 from literacy.report.xlsx import sheet_name
 
 PLANS = ["wuhai-2021-2025", "xuzhou-2021-2035", "shenzhen-2022-2025"]
@@ -141,25 +142,29 @@ def test_reports_show_percent_of_the_proportions(steps, reports):
     shown = f"{100 * wuhai['estimate']:.1f}%"
     gap = f"{100 * wuhai['gap']:+.1f}"
     markdown = reports["paths"]["md"].read_text(encoding="utf-8")
-    row = next(line for line in markdown.splitlines() if line.startswith("| 乌海市 |"))  # the headline
+    row = next(line for line in markdown.splitlines() if line.startswith("| Wuhai |"))  # the headline, in English
     assert f"| {shown} |" in row and "| 12.0% (2025) |" in row and f"| {gap} (" in row
     page = reports["paths"]["html"].read_text(encoding="utf-8")
     assert f'<td class="num">{shown}</td>' in page and "12.0% (2025)" in page
     workbook = openpyxl.load_workbook(reports["paths"]["xlsx"])
     summary = workbook[sheet_name("summary", "en")]
+    # The headers are in the report's language (literacy.report.tables.header).
     header = [cell.value for cell in summary[1]]
     for column, number_format in (("estimate", "0.0%"), ("target", "0.0%"), ("gap", "+0.0%;-0.0%;0.0%"),
                                   ("se", "0.00%"), ("n", "General")):  # fmt: skip
-        cell = summary.cell(row=2, column=header.index(column) + 1)
+        cell = summary.cell(row=2, column=header.index(column_header(column, "en")) + 1)
         assert cell.number_format == number_format, column
-    estimate = summary.cell(row=2, column=header.index("estimate") + 1)
+    estimate = summary.cell(row=2, column=header.index(column_header("estimate", "en")) + 1)
     assert estimate.value == pytest.approx(wuhai["estimate"]) and 0 < estimate.value < 1
-    assert summary.cell(row=2, column=header.index("target") + 1).value == pytest.approx(0.12)
+    assert summary.cell(row=2, column=header.index(column_header("target", "en")) + 1).value == pytest.approx(0.12)
     counted = workbook[sheet_name("counted", "en")]
     header = [cell.value for cell in counted[1]]
-    rows = {counted.cell(row=r, column=header.index("target") + 1).value: r for r in range(2, counted.max_row + 1)}
-    share = counted.cell(row=rows["activity_coverage"], column=header.index("target_value") + 1)
-    persons = counted.cell(row=rows["farmers_trained"], column=header.index("target_value") + 1)
+    labels = {t.id: t.label.en for t in literacy.load_plan("xuzhou-2021-2035").counted_targets}
+    rows = {counted.cell(row=r, column=header.index(column_header("label", "en")) + 1).value: r
+            for r in range(2, counted.max_row + 1)}  # fmt: skip
+    value_column = header.index(column_header("target_value", "en")) + 1
+    share = counted.cell(row=rows[labels["activity_coverage"]], column=value_column)
+    persons = counted.cell(row=rows[labels["farmers_trained"]], column=value_column)
     assert share.value == pytest.approx(0.8) and share.number_format == "0.0%"
     assert persons.value == 12000 and persons.number_format != "0.0%"
 

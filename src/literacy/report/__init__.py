@@ -1,33 +1,26 @@
-"""Reports a plan office can use: HTML (self-contained, with charts), an Excel
-workbook for people, Markdown and JSON for pipelines. All four show the same
-tables from one :class:`ReportData`. The tables hold proportions; HTML,
+"""Reports a plan office can use: HTML (self-contained, with charts), Word
+(.docx) to edit and PDF to circulate, an Excel workbook for people, Markdown
+and JSON for pipelines. All show the same tables from one :class:`ReportData`. The tables hold proportions; HTML,
 Markdown and the charts show percent and points, the workbook keeps the
 proportions under percent number formats, and JSON carries them as data."""
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from literacy.assessment import progress_label, status_label
 from literacy.errors import LiteracyError, spell
 from literacy.io.tables import atomic_write, check_can_write, write_json, write_text
-from literacy.report.data import (
-    DISPARITY_UNITS,
-    ReportData,
-    cell_unit,
-    check_units,
-    flags_text,
-    sentence,
-    shown,
-    t,
-    text_or_blank,
-)
+from literacy.report.data import ReportData, check_units, t, text_or_blank
+from literacy.report.tables import body_tables, headline, methods_rows
 
-REPORT_FORMATS = ("html", "xlsx", "md", "json")
+REPORT_FORMATS = ("html", "xlsx", "md", "json", "docx", "pdf")
+_EXTENSIONS = {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".md": "md", ".json": "json", ".docx": "docx",
+               ".pdf": "pdf"}  # fmt: skip
 
 __all__ = ["REPORT_FORMATS", "ReportData", "report"]
 
@@ -38,9 +31,7 @@ def report(
     """Write ``data`` as a report; the format defaults to the extension.
     ``lang`` is zh by default, as in every function of the API and the CLI."""
     path = Path(path)
-    kind = report_format or {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".md": "md", ".json": "json"}.get(
-        path.suffix.lower()
-    )
+    kind = report_format or _EXTENSIONS.get(path.suffix.lower())
     if kind not in REPORT_FORMATS:
         raise LiteracyError(
             f"Report format of {path} is unknown; use "
@@ -58,6 +49,15 @@ def report(
 
         check_can_write([path], force=force)
         atomic_write(path, lambda handle: write_workbook(data, handle, lang), binary=True)
+    elif kind == "docx":
+        from literacy.report.docx import write_docx
+
+        check_can_write([path], force=force)
+        atomic_write(path, lambda handle: write_docx(data, handle, lang), binary=True)
+    elif kind == "pdf":
+        from literacy.report.pdf import write_pdf
+
+        write_pdf(data, path, lang, force=force)
     elif kind == "md":
         write_text(path, render_markdown(data, lang), force=force)
     else:
@@ -81,6 +81,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
             json.dumps(data.small_area.attrs.get("small_area") or {}, default=str), parse_constant=lambda _: None
         ),
         "district_gaps": records(data.district_gaps),
+        "change": records(data.change),
         "methods": data.methods,
     }
 
@@ -88,33 +89,19 @@ def report_json(data: ReportData) -> dict[str, Any]:
 def render_markdown(data: ReportData, lang: str) -> str:
     """The report as Markdown; every value from the data goes through
     :func:`md_text` (or :func:`md_cell` in tables)."""
-    lines = [f"# {t('title', lang)}", "", f"## {t('headline', lang)}", ""]
-    heads = ["jurisdiction", "estimate", "ci", "target", "gap", "status", "progress", "reliability"]
-    lines.append("| " + " | ".join(t(h, lang) for h in heads) + " |")
-    lines.append("|" + "---|" * len(heads))
-    for row in data.assessment.itertuples():
-        year = text_or_blank(row.target_year).removesuffix(".0")
-        target = f"{_percent(row.target)} ({md_cell(year)})" if pd.notna(row.target) else "–"
-        gap = f"{_points(row.gap)} ({_points(row.gap_lower)} to {_points(row.gap_upper)})" if pd.notna(row.gap) else "–"
-        progress = md_cell(progress_label(row.progress, lang)) if isinstance(row.progress, str) else "–"
-        lines.append(
-            f"| {md_cell(row.name)} | {_percent(row.estimate)} | "
-            f"{_interval(row.ci_lower, row.ci_upper)} | {target} | {gap} | "
-            f"**{md_cell(status_label(row.status, lang))}** | {progress} | "
-            f"{md_cell(flags_text(row.flags, lang) or t('reliable', lang))} |"
-        )
-    lines += [""] + [
-        f"- {md_text(row.name)}: {md_text(sentence(row.evidence, row.note))}" for row in data.assessment.itertuples()
-    ]
-    if not data.disparities.empty:
-        lines += ["", f"## {t('groups', lang)}", "", markdown_table(data.readable_disparities(lang), DISPARITY_UNITS)]
-    if not data.small_area.empty:
-        lines += ["", f"## {t('districts', lang)}", "", markdown_table(data.readable_districts(lang)), "",
-                  md_text(t("district_note", lang))]  # fmt: skip
+    head = headline(data, lang)
+    lines = [f"# {t('title', lang)}", "", f"{t('date', lang)}: {datetime.date.today().isoformat()}", "",
+             f"## {head.title}", ""]  # fmt: skip
+    # The evidence sentences follow the table as a list (a table cell holds no paragraph).
+    evidence = head.frame.columns[-1]
+    lines.append(markdown_table(head.text().drop(columns=[evidence]), bold=head.status_column))
+    lines += [""] + [f"- {md_text(place)}: {md_text(text)}"
+                     for place, text in zip(head.frame.iloc[:, 0], head.frame[evidence], strict=True)]  # fmt: skip
+    for table in body_tables(data, lang, text=True):
+        lines += ["", f"## {md_text(table.title)}", "", markdown_table(table.text())]
+        lines += [line for note in table.notes for line in ("", md_text(note))]
     lines += ["", f"## {t('methods', lang)}", ""]
-    lines += [
-        f"- {md_text(key)}: {md_text(json.dumps(value, ensure_ascii=False))}" for key, value in data.methods.items()
-    ]
+    lines += [f"- {md_text(key)}: {md_text(value)}" for key, value in methods_rows(data.methods, lang, data=data)]
     return "\n".join(lines) + "\n"
 
 
@@ -135,38 +122,14 @@ def md_cell(value: Any) -> str:
     return md_text(value).replace("|", "\\|")
 
 
-def _percent(value: Any) -> str:
-    """A proportion as percent for a Markdown cell (0.123 -> 12.3%)."""
-    return md_cell(shown(value, "percent"))
+def markdown_table(frame: pd.DataFrame, bold: str | None = None) -> str:
+    """A table of text cells in Markdown, the ``bold`` column in bold."""
 
-
-def _points(value: Any) -> str:
-    """A difference of proportions in points (0.023 -> +2.3)."""
-    return md_cell(shown(value, "points"))
-
-
-def _interval(low: Any, high: Any) -> str:
-    """An interval of proportions in percent without the signs (9.4–15.2)."""
-    if pd.isna(low) or pd.isna(high):
-        return "–"
-    return f"{_percent(low).removesuffix('%')}–{_percent(high).removesuffix('%')}"
-
-
-def markdown_table(frame: pd.DataFrame, units: dict[str, str] | None = None) -> str:
-    """A table in Markdown; columns named in ``units`` hold proportions and
-    are shown in percent or points."""
-    units = units or {}
-
-    def cell(column: Any, record: dict[Any, Any]) -> str:
-        value = record[column]
-        unit = cell_unit(units, str(column), record)
-        if unit is None and isinstance(value, float):
-            return "" if pd.isna(value) else f"{value:.2f}"
-        if unit is not None and (value is None or (isinstance(value, float) and pd.isna(value))):
-            return ""
-        return md_cell(shown(value, unit) if unit else value)
+    def cell(column: Any, value: Any) -> str:
+        text = md_cell(value)
+        return f"**{text}**" if column == bold and text else text
 
     columns = list(frame.columns)
     lines = ["| " + " | ".join(md_cell(c) for c in columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(cell(c, r) for c in columns) + " |" for r in frame.to_dict("records")]
+    lines += ["| " + " | ".join(cell(c, r[c]) for c in columns) + " |" for r in frame.to_dict("records")]
     return "\n".join(lines)

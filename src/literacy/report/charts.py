@@ -169,6 +169,7 @@ def _label_rows(axis: Any, labels: list[str], **options: Any) -> None:
 
 
 def _png(figure: plt.Figure) -> bytes:
+    """The figure as PNG at its own resolution (set by the chart's ``dpi``)."""
     if not _cjk_ready():
         # Last resort, for user-supplied values with no English name: CJK
         # characters without a font would render as boxes, one warning each.
@@ -178,12 +179,12 @@ def _png(figure: plt.Figure) -> bytes:
                 artist.set_text(_CJK.sub("?", text))
     buffer = io.BytesIO()
     figure.tight_layout()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
 
 
-def targets_chart(data: ReportData, lang: str) -> bytes:
+def targets_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     """Each jurisdiction's estimate and interval, with its target marked."""
     table = data.assessment
     figure, axis = plt.subplots(figsize=(7, 0.7 + 0.55 * len(table)))
@@ -205,10 +206,11 @@ def targets_chart(data: ReportData, lang: str) -> bytes:
     axis.set_xlabel(t("rate", lang))
     axis.set_title(t("chart_targets", lang))
     axis.grid(axis="x", alpha=0.3)
+    figure.set_dpi(dpi)
     return _png(figure)
 
 
-def trajectory_chart(data: ReportData, lang: str) -> bytes:
+def trajectory_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     """Published rates, the straight path to the target, and this survey."""
     figure, axis = plt.subplots(figsize=(7.5, 4.2))
     national = national_reference()
@@ -246,20 +248,51 @@ def trajectory_chart(data: ReportData, lang: str) -> bytes:
             capsize=4,
             label=_place_name(data, row, lang),
         )
+        _previous_wave(axis, data, row, colour)
+    if not data.change.empty:
+        axis.plot([], [], "D", color="#555555", markerfacecolor="white", label=t("previous_wave", lang))
     axis.yaxis.set_major_formatter(PercentFormatter(1.0))
     axis.set_xlabel(t("year", lang))
     axis.set_ylabel(t("rate", lang))
     axis.set_title(t("chart_trajectory", lang))
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
+    figure.set_dpi(dpi)
     return _png(figure)
 
 
-def grades_chart(data: ReportData, lang: str) -> bytes:
+def _previous_wave(axis: Any, data: ReportData, row: Any, colour: str) -> None:
+    """The previous survey of this jurisdiction (``ReportData.change``): an
+    open diamond with its interval where it has a standard error, joined to
+    this survey by a dotted line (dashed grey when not like for like)."""
+    table = data.change
+    if table.empty or (data.domain not in table and "jurisdiction" not in table):
+        return
+    key = data.domain if data.domain in table else "jurisdiction"
+    rows = table[table[key].astype(str) == str(row.jurisdiction)]
+    if "plan" in rows and len(rows) > 1:
+        rows = rows[rows["plan"].astype(str) == str(row.plan)]
+    if rows.empty:
+        return
+    previous = rows.iloc[0]
+    year, value = previous.get("previous_year"), previous.get("previous_estimate")
+    if pd.isna(year) or pd.isna(value):
+        return
+    se = previous.get("previous_se")
+    z = 1.959964  # normal 97.5% point: the interval of a published figure with its standard error
+    error = [[z * float(se)], [z * float(se)]] if pd.notna(se) else None
+    axis.errorbar([float(year)], [float(value)], yerr=error, fmt="D", color=colour, markerfacecolor="white",
+                  capsize=3)  # fmt: skip
+    same = bool(previous.get("like_for_like", True))
+    axis.plot([float(year), float(row.year)], [float(value), float(row.estimate)], ":" if same else "--",
+              color=colour if same else "#999999", alpha=0.8)  # fmt: skip
+
+
+def grades_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     table = data.grades
     pivot = table.pivot_table(index=data.domain, columns="level", values="estimate", sort=False)
     pivot.index = [data.place(code, lang) for code in pivot.index]
-    pivot.columns = [data.grade_labels[g].get(lang) if g in data.grade_labels else str(g) for g in pivot.columns]
+    pivot.columns = [data.grade(g, lang) for g in pivot.columns]
     figure, axis = plt.subplots(figsize=(7, 0.8 + 0.5 * len(pivot)))
     left = pd.Series(0.0, index=pivot.index)
     colours = ["#d7191c", "#fdae61", "#a6d96a", "#1a9641", "#0b6b2f"]
@@ -279,10 +312,11 @@ def grades_chart(data: ReportData, lang: str) -> bytes:
     long_names = sum(len(str(c)) for c in pivot.columns) > 60
     axis.legend(fontsize=8, ncol=2 if long_names else len(pivot.columns), loc="upper center",
                 bbox_to_anchor=(0.5, -0.4))  # fmt: skip
+    figure.set_dpi(dpi)
     return _png(figure)
 
 
-def groups_chart(data: ReportData, lang: str) -> bytes:
+def groups_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     table = data.disparities.dropna(subset=["estimate"])
     labels = [
         f"{data.place(r.jurisdiction, lang)}: {comparison_text(r.group, r.first, r.second, lang)}"
@@ -304,10 +338,11 @@ def groups_chart(data: ReportData, lang: str) -> bytes:
     axis.invert_yaxis()
     axis.set_title(t("chart_groups", lang))
     axis.grid(axis="x", alpha=0.3)
+    figure.set_dpi(dpi)
     return _png(figure)
 
 
-def districts_chart(data: ReportData, lang: str) -> bytes:
+def districts_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     """Each district's direct estimate and EBLUP with their intervals, the
     direct one above in grey, so the pull towards the model shows at a glance."""
     table = data.small_area
@@ -336,16 +371,18 @@ def districts_chart(data: ReportData, lang: str) -> bytes:
     axis.set_title(t("chart_districts", lang))
     axis.grid(axis="x", alpha=0.3)
     axis.legend(fontsize=8, loc="lower right")
+    figure.set_dpi(dpi)
     return _png(figure)
 
 
-def all_charts(data: ReportData, lang: str) -> dict[str, bytes]:
-    """Every chart the data allow, keyed by the TEXT key of its title."""
-    charts = {"chart_targets": targets_chart(data, lang), "chart_trajectory": trajectory_chart(data, lang)}
+def all_charts(data: ReportData, lang: str, dpi: int = 110) -> dict[str, bytes]:
+    """Every chart the data allow, keyed by the TEXT key of its title; ``dpi``
+    110 for a screen, about 220 for print (the Word report)."""
+    charts = {"chart_targets": targets_chart(data, lang, dpi), "chart_trajectory": trajectory_chart(data, lang, dpi)}
     if not data.grades.empty:
-        charts["chart_grades"] = grades_chart(data, lang)
+        charts["chart_grades"] = grades_chart(data, lang, dpi)
     if not data.disparities.empty and data.disparities["estimate"].notna().any():
-        charts["chart_groups"] = groups_chart(data, lang)
+        charts["chart_groups"] = groups_chart(data, lang, dpi)
     if not data.small_area.empty:
-        charts["chart_districts"] = districts_chart(data, lang)
+        charts["chart_districts"] = districts_chart(data, lang, dpi)
     return charts

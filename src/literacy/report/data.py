@@ -101,6 +101,9 @@ TEXT = {
         "The EBLUP borrows strength from census covariates (Fay-Herriot model): districts with few interviews "
         "lean more on the model; the weight on direct is the direct estimate's share in the EBLUP.",
     ),
+    "change": Text("与上次调查相比的变化", "Change since the previous survey"),
+    "previous_wave": Text("上次调查", "Previous survey"),
+    "date": Text("报告日期", "Report date"),
     "grey_note": Text(
         "灰色行的估计不可靠，原因见“可靠性”列。",
         "Grey rows are unreliable; the reason is in the Reliability column.",
@@ -258,9 +261,28 @@ class ReportData:
     grade_labels: dict[str, Text] = field(default_factory=dict)
     small_area: pd.DataFrame = field(default_factory=pd.DataFrame)
     district_gaps: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # Change since the previous survey (``literacy.assessment.change``): one
+    # row per jurisdiction (and plan), shares as proportions; empty when the
+    # run names no earlier wave.
+    change: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def plan(self, plan_id: str) -> Plan | None:
         return next((p for p in self.plans if p.id == plan_id), None)
+
+    def grade(self, level: object, lang: str) -> str:
+        """A grade id (``basic``) as its name: from the instrument the run
+        used, else from the shipped instrument that has that grade (a report
+        made from files, ``literacy report``, has no instrument in hand)."""
+        key = str(level)
+        if key in self.grade_labels:
+            return self.grade_labels[key].get(lang)
+        from literacy.instrument import list_instruments
+
+        for instrument in list_instruments():
+            for grade in instrument.standard.grades:
+                if grade.id == key:
+                    return grade.label.get(lang)
+        return key
 
     def place(self, code: object, lang: str) -> str:
         """A jurisdiction code (the data's city column) as its name."""
@@ -283,6 +305,7 @@ class ReportData:
         plans: Sequence[Plan | str] | None = None,
         small_area: pd.DataFrame | None = None,
         district_gaps: pd.DataFrame | None = None,
+        change: pd.DataFrame | None = None,
     ) -> ReportData:
         """The report ``literacy run`` writes, from the step results a Python
         user holds: the methods section (instrument and standard, sample and
@@ -313,6 +336,7 @@ class ReportData:
             {grade.id: grade.label for grade in instrument.standard.grades},
             small_area if small_area is not None else pd.DataFrame(),
             district_gaps if district_gaps is not None else pd.DataFrame(),
+            change if change is not None else pd.DataFrame(),
         )
 
     def readable_districts(self, lang: str) -> pd.DataFrame:

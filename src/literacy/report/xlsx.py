@@ -10,21 +10,23 @@ from typing import IO, Any
 import pandas as pd
 from openpyxl.styles import Font, PatternFill
 
-from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, DISPARITY_UNITS, progress_label, status_label
 from literacy.instrument import Text
-from literacy.report.data import (
-    DISTRICT_GAP_UNITS,
-    ESTIMATE_UNITS,
-    EXCEL_FORMATS,
-    SMALL_AREA_UNITS,
-    ReportData,
-    cell_unit,
-    estimate_units,
-    flags_text,
+from literacy.report.data import EXCEL_FORMATS, ReportData
+from literacy.report.tables import (
+    PeopleTable,
+    change_table,
+    counted_table,
+    disparities_table,
+    districts_table,
+    estimates_table,
+    grades_table,
+    methods_table,
+    summary_sheet,
 )
 
 SHEETS = {
     "summary": Text("目标差距", "Summary"),
+    "change": Text("与上次调查比较", "Change"),
     "estimates": Text("分组估计", "Estimates"),
     "grades": Text("等级分布", "Grades"),
     "groups": Text("群体差距", "Group gaps"),
@@ -40,31 +42,28 @@ def sheet_name(key: str, lang: str) -> str:
 
 
 def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
-    summary = data.assessment.copy()
-    summary["status"] = [status_label(s, lang) for s in summary["status"]]
-    summary["progress"] = [progress_label(p, lang) if isinstance(p, str) else "" for p in summary["progress"]]
-    summary["flags"] = [flags_text(f, lang) for f in summary["flags"]]
-    methods = pd.DataFrame(_flatten(data.methods), columns=["item", "value"])
-    tables = [
-        ("summary", summary, ASSESSMENT_UNITS),
-        ("estimates", data.estimates, estimate_units(data.estimates)),
-        ("grades", data.grades, ESTIMATE_UNITS),
-        ("groups", data.readable_disparities(lang), DISPARITY_UNITS),
-        ("counted", data.counted, COUNTED_UNITS),
-        ("districts", _districts(data, lang), {**SMALL_AREA_UNITS, **DISTRICT_GAP_UNITS}),
-        ("methods", methods, {}),
+    """One sheet per table, headers and codes in ``lang``, numbers kept."""
+    tables: list[tuple[str, PeopleTable | None]] = [
+        ("summary", summary_sheet(data, lang)),
+        ("change", change_table(data, lang, text=False) if not data.change.empty else None),
+        ("estimates", estimates_table(data, lang, text=False) if not data.estimates.empty else None),
+        ("grades", grades_table(data, lang, text=False) if not data.grades.empty else None),
+        ("groups", disparities_table(data, lang, text=False) if not data.disparities.empty else None),
+        ("counted", counted_table(data, lang, text=False) if not data.counted.empty else None),
+        ("districts", districts_table(data, lang, text=False) if not data.small_area.empty else None),
+        ("methods", methods_table(data, lang)),
     ]
     with pd.ExcelWriter(handle, engine="openpyxl") as writer:
-        for key, frame, units in tables:
-            if frame.empty and key not in ("summary", "methods"):
+        for key, table in tables:
+            if table is None:
                 continue
             name = sheet_name(key, lang)
-            frame.to_excel(writer, sheet_name=name, index=False)
+            table.frame.to_excel(writer, sheet_name=name, index=False)
             store_text_as_text(writer.sheets[name])
-            _format(writer.sheets[name], frame, units)
+            _format(writer.sheets[name], table)
 
 
-def _districts(data: ReportData, lang: str) -> pd.DataFrame:
+def district_sheet(data: ReportData, lang: str) -> pd.DataFrame:
     """The district table as the run wrote it (proportions), with the gap to a
     district target and its status where a plan sets one."""
     table = data.small_area
@@ -80,9 +79,7 @@ def _districts(data: ReportData, lang: str) -> pd.DataFrame:
     if not domain:
         extra = extra.drop(columns="_city")
     as_text = {k: str for k in keys}
-    merged = table.astype(as_text).merge(extra.astype(as_text), on=keys, how="left")
-    merged["status"] = [status_label(s, lang) if isinstance(s, str) else "" for s in merged["status"]]
-    return merged
+    return table.astype(as_text).merge(extra.astype(as_text), on=keys, how="left")
 
 
 def store_text_as_text(sheet: Any) -> None:
@@ -99,39 +96,32 @@ def store_text_as_text(sheet: Any) -> None:
                 cell.data_type = "s"
 
 
-def _format(sheet: Any, frame: pd.DataFrame, units: dict[str, str]) -> None:
-    """Bold frozen header, widths, and number formats: the proportions in the
-    columns ``units`` names as percent, other decimals with up to three places."""
+def _format(sheet: Any, table: PeopleTable) -> None:
+    """Bold frozen header, widths, number formats (each cell's unit: shares as
+    percent, other decimals with up to three places) and grey unreliable rows."""
+    frame = table.frame
     sheet.freeze_panes = "A2"
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    records = frame.to_dict("records")
     for index, column in enumerate(frame.columns, start=1):
         letter = sheet.cell(row=1, column=index).column_letter
-        width = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+        width = max([_width(column)] + [_width(v) for v in frame[column].head(200)])
         sheet.column_dimensions[letter].width = min(max(8, width + 2), 60)
-        numeric = frame[column].dtype.kind in "fiu"
-        if not numeric:
-            continue
-        for row, record in enumerate(records, start=2):
-            unit = cell_unit(units, str(column), record)
+        for row, unit in enumerate(table.units.iloc[:, index - 1], start=2):
+            value = frame.iat[row - 2, index - 1]
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                continue
             if unit in EXCEL_FORMATS:
                 sheet.cell(row=row, column=index).number_format = EXCEL_FORMATS[unit]
-            elif frame[column].dtype.kind == "f":
+            elif unit == "p" or isinstance(value, float):
                 sheet.cell(row=row, column=index).number_format = "0.0##"
-    if "flags" in frame.columns:
-        position = list(frame.columns).index("flags") + 1
-        for row in range(2, len(frame) + 2):
-            if sheet.cell(row=row, column=position).value:
-                for cell in sheet[row]:
-                    cell.fill = _GREY
+    for row, grey in enumerate(table.grey, start=2):
+        if grey:
+            for cell in sheet[row]:
+                cell.fill = _GREY
 
 
-def _flatten(methods: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    rows = []
-    for key, value in methods.items():
-        if isinstance(value, dict):
-            rows += _flatten(value, f"{prefix}{key} / ")
-        else:
-            rows.append((f"{prefix}{key}", ", ".join(map(str, value)) if isinstance(value, list) else str(value)))
-    return rows
+def _width(value: Any) -> int:
+    """Display width: a CJK character takes two columns."""
+    text = str(value)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0x2E80)
