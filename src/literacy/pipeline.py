@@ -51,7 +51,7 @@ from literacy.io import read, write_json, write_table
 from literacy.plans import load_plan
 from literacy.report import ReportData, report
 from literacy.runfolder import LOCK_NAME, MANIFEST_NAME, MARKER_NAME, RunFolder, refuse_outputs_over_inputs
-from literacy.schemas import check_run_config
+from literacy.schemas import DEFAULT_REPORT_FORMATS, check_run_config
 from literacy.scoring import score
 from literacy.validate import Rules, Validation, validate
 from literacy.weighting import margins_from_frame, weight
@@ -129,7 +129,7 @@ def demo_config(folder: Path) -> Path:
             "transformation": "none",
             "benchmark": True,
         },
-        "report": {"formats": ["html", "docx", "xlsx", "md", "json"], "lang": "zh"},
+        "report": {"formats": list(DEFAULT_REPORT_FORMATS), "lang": "zh"},
         "output": ".",
     }
     folder.mkdir(parents=True, exist_ok=True)
@@ -333,7 +333,7 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
                                weighting=weighting_result, grades=grades, disparities=contrasts, counted=counted,
                                plans=plans, small_area=districts, district_gaps=district_targets,
                                change=changed)  # fmt: skip
-    for kind in _as_list((config.get("report") or {}).get("formats", ["html", "docx", "xlsx", "md", "json"])):
+    for kind in _as_list((config.get("report") or {}).get("formats", DEFAULT_REPORT_FORMATS)):
         name = f"report.{kind}"
         step(
             f"report {kind}",

@@ -50,6 +50,8 @@ LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
 ReplicateMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap"]
 CiMethod = Literal["logit", "wald", "korn-graubard", "wilson"]
 ReportFormat = Literal["html", "xlsx", "md", "json", "docx", "pdf"]
+# What a run writes when its configuration names no formats (PDF needs Chromium or LibreOffice, so it is asked for).
+DEFAULT_REPORT_FORMATS = ("html", "docx", "xlsx", "md", "json")
 SaeMethod = Literal["reml", "ml", "fh"]
 SaeTransformation = Literal["none", "arcsin"]
 SaeZeroVariance = Literal["gvf", "out_of_sample"]
@@ -429,7 +431,7 @@ class ReportSettings(_Strict):
     """Which reports to write, in which language."""
 
     formats: _one_of(scalar=ReportFormat, many=list[ReportFormat]) | None = Field(
-        default=["html", "xlsx", "md", "json"]
+        default=list(DEFAULT_REPORT_FORMATS)
     )
     lang: Lang = "zh"
 
