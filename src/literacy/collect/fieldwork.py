@@ -62,6 +62,9 @@ class Simulation:
     sample: pd.DataFrame  # every sampled person, respondents and not
     settings: dict[str, Any] = field(default_factory=dict)
     districts: pd.DataFrame = field(default_factory=pd.DataFrame)  # census covariates per district
+    # The instrument answered: the exports are written with it, not with the
+    # shipped instrument of the same id (an imported questionnaire has none).
+    instrument: Instrument | None = None
 
 
 def simulate(
@@ -140,6 +143,7 @@ def field_survey(
         sample,
         settings,
         district_census(population),
+        instrument,
     )
 
 
@@ -274,16 +278,40 @@ def write_simulation(
     the districts, the full sample and a settings file. The ``defect`` and ``person_id`` columns stay out of the
     exports (a firm would not deliver them); they are in ``sample.csv``."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    instrument = load_instrument(simulation.settings["instrument"])
+    instrument = simulation.instrument or load_instrument(simulation.settings["instrument"])
     unknown = [layout for layout in layouts if layout not in EXPORT_LAYOUTS]
     if unknown:
         raise LiteracyError(f"Export layout {unknown[0]!r} is unknown; use one of {', '.join(EXPORT_LAYOUTS)}.")
+    if folder.exists() and not folder.is_dir():
+        raise LiteracyError(f"{folder} is a file; {spell('--out', 'folder')} needs a folder.")
     names = {layout: f"responses-{layout}{default_extension(layout)}" for layout in layouts}
     targets = [folder / name for name in names.values()]
     tables = ("margins.csv", "truth.csv", "districts.csv", "sample.csv", "simulation.json")
     targets += [folder / n for n in tables]
-    check_can_write(targets, force=force)
+    if folder.is_dir():
+        check_can_write(targets, force=force)
+    created = [p for p in (folder, *folder.parents) if not p.exists()]  # deepest first
+    folder.mkdir(parents=True, exist_ok=True)
+    before = {entry.name for entry in folder.iterdir()}
+    try:
+        written = _write_files(simulation, instrument, folder, names, lang)
+    except BaseException:
+        # Take away what this call wrote (a half-written simulation is worse
+        # than none) and the folder it made; files that were there stay.
+        for entry in folder.iterdir():
+            if entry.name not in before and entry.is_file():
+                entry.unlink(missing_ok=True)
+        for made in created:
+            if any(made.iterdir()):
+                break
+            made.rmdir()
+        raise
+    return written + [folder / n for n in tables]
+
+
+def _write_files(
+    simulation: Simulation, instrument: Instrument, folder: Path, names: dict[str, str], lang: str
+) -> list[Path]:
     exported = simulation.responses.drop(columns=["defect", "person_id"])
     written = []
     for layout, name in names.items():
@@ -313,7 +341,7 @@ def write_simulation(
     deliveries = simulation.responses[["person_id", "respondent_id", "defect"]].drop_duplicates("person_id")
     write_table(sample.merge(deliveries, on="person_id", how="left"), folder / "sample.csv", force=True)
     write_json(folder / "simulation.json", {**simulation.settings, "files": sorted(names.values())}, force=True)
-    return written + [folder / n for n in tables]
+    return written
 
 
 def _fix_timestamps(path: Path) -> None:
@@ -336,10 +364,10 @@ def _fix_timestamps(path: Path) -> None:
         # bytes), prod_name (60), layout_code, nominal_case_size, compression,
         # weight_index, ncases (5 x 4), bias (8), then creation_date (9 bytes,
         # "dd mmm yy") and creation_time (8 bytes, "hh:mm:ss") at offset 92.
-        data = bytearray(path.read_bytes())
+        header = bytearray(path.read_bytes())
         offset = 4 + 60 + 4 * 5 + 8
-        data[offset : offset + 17] = b"01 Jan 2500:00:00"
-        path.write_bytes(bytes(data))
+        header[offset : offset + 17] = b"01 Jan 2500:00:00"
+        path.write_bytes(bytes(header))
 
 
 def _constant_dates(core: bytes) -> bytes:

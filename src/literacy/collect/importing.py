@@ -9,23 +9,28 @@ problem of the sheet is listed at once with its sheet row, and nothing is
 written until the whole instrument passes the same checks as
 ``literacy questionnaire check``.
 
-Coding follows the shipped instruments: options are coded 1, 2, ... in
-column order (A = 1); 判断 items use the true/false set (对 = 1, 错 = 2); don't
-know 8, refused 9, not asked 7. Items are ordered by 题号 (numbers as numbers),
-so the order of the sheet's rows changes nothing; dimensions come in the order
-of their first item.
+Coding follows the shipped instruments: options are coded by their letter
+(选项A = 1, 选项B = 2, ..., wherever the column stands); 判断 items use the
+true/false set (对 = 1, 错 = 2); don't know 8, refused 9, not asked 7, so an
+option reading 不知道 is refused. Items are ordered by 题号 (numbers as
+numbers), so the order of the sheet's rows changes nothing; dimensions come in
+the order of their first item. What Excel's formatting hides is not taken on
+trust: a cell Excel made a date is refused, a formatted number is read as Excel
+shows it (29%), hidden rows are left out with a warning.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
+import decimal
 import hashlib
 import io
 import re
 import unicodedata
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +45,7 @@ from literacy.instrument import (
     list_instruments,
     parse_instrument,
 )
+from literacy.io.platforms import normalise_text
 from literacy.io.tables import write_text
 
 TABLE_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
@@ -176,8 +182,13 @@ def import_instrument(
         inclusive,
         max_missing_share,
     )
+    if output is not None and Path(output).suffix.lower() not in (".yaml", ".yml"):
+        raise LiteracyError(
+            f"{output} does not end in .yaml, but the instrument is written as YAML; name it e.g. "
+            f"{Path(output).with_suffix('.yaml').name}. Nothing was written."
+        )
     raw = instrument_dict(source, instrument_id=instrument_id, title=title, version=version, sheet=sheet, flags=flags)
-    instrument = parse_instrument(raw, source=str(source))
+    instrument = _parse(raw, Path(source))
     if output is None:
         return instrument
     output = Path(output)
@@ -186,6 +197,21 @@ def import_instrument(
     text = instrument_yaml(raw, Path(source).name)
     write_text(output, text, force=force)
     return parse_instrument(raw, source=str(output), path=output)
+
+
+def _parse(raw: dict[str, Any], path: Path) -> Instrument:
+    """The instrument, or the checks' problems in the import's own words
+    (the table cannot be imported; nothing was written)."""
+    source = f"<{path.name}>"
+    try:
+        return parse_instrument(raw, source=source)
+    except LiteracyError as error:
+        details = [line.removeprefix(f"{source}: ") for line in error.details] or [error.message]
+        count = len(details)
+        raise LiteracyError(
+            f"{path} cannot be imported ({count} problem{'s' if count != 1 else ''}); nothing was written:",
+            details=details,
+        ) from None
 
 
 def instrument_dict(
@@ -207,24 +233,27 @@ def instrument_dict(
         raise LiteracyError(
             f"{path} is not an item table; give an .xlsx, .xls or .csv file (an XLSForm is an .xlsx workbook)."
         )
-    sheets = _read_sheets(path)
+    book = _read_sheets(path)
+    sheets = book.sheets
     problems: list[str] = []
     names = {name.strip().casefold(): name for name in sheets}
     if "survey" in names and "choices" in names:
         if sheet is not None:
             problems.append(f"{spell('--sheet', 'sheet=')} does not apply to an XLSForm (its survey sheet is read).")
-        body = _from_xlsform(sheets, names, problems)
-        standard_sheet = next((sheets[names[n]] for n in STANDARD_SHEETS if n in names), None)
+        body = _from_xlsform(book, names, problems)
+        standard_name = next((names[n] for n in STANDARD_SHEETS if n in names), None)
     else:
-        item_sheet = _pick_sheet(path, sheets, sheet)
-        body = _from_table(item_sheet, problems)
-        standard_sheet = next(
-            (
-                rows
-                for name, rows in sheets.items()
-                if name.strip().casefold() in STANDARD_SHEETS and rows is not item_sheet
-            ),
-            None,
+        item_name = _pick_sheet(path, sheets, sheet)
+        body = _from_table(
+            sheets[item_name],
+            problems,
+            dates=book.dates.get(item_name, {}),
+            shown=book.shown.get(item_name, {}),
+            hidden=book.hidden.get(item_name, set()),
+            no_header=lambda: _no_header(path, item_name, sheets, chosen=sheet is not None),
+        )
+        standard_name = next(
+            (name for name in sheets if name.strip().casefold() in STANDARD_SHEETS and name != item_name), None
         )
     if not _ID_PATTERN.match(instrument_id or ""):
         problems.append(
@@ -232,17 +261,28 @@ def instrument_dict(
             "and . (e.g. wuhai-2025)."
         )
     dimensions = body["dimensions"]
-    if flags.rule is not None:
-        standard = _standard_from_flags(flags, dimensions, problems)
+    points: dict[str, float] = {}
+    for item in body["items"]:
+        points[item["dimension"]] = points.get(item["dimension"], 0) + item.get("points", 1)
+    standard: dict[str, Any] = {}
+    if not dimensions and problems:
+        pass  # no items were read: a standard naming dimensions can only add noise
+    elif flags.rule is not None:
+        standard = _standard_from_flags(flags, dimensions, points, problems)
+        if standard_name is not None:
+            warnings.warn(
+                f"{path.name} has a sheet {standard_name}, but the standard comes from "
+                f"{spell('--standard and its flags', 'standard= and its settings')}; the sheet is not read.",
+                QuestionnaireImportWarning,
+                stacklevel=3,
+            )
     elif flags.given():
         given = ", ".join(spell(f"--{name.replace('_', '-')}", f"{name}=") for name in flags.given())
         problems.append(f"{given} given without {spell('--standard RULE', 'standard=RULE')}; name the rule too.")
-        standard = {}
-    elif standard_sheet is not None:
-        standard = _standard_from_sheet(standard_sheet, dimensions, problems)
+    elif standard_name is not None:
+        standard = _standard_from_sheet(sheets[standard_name], dimensions, points, problems)
     else:
-        problems.append(f"{path.name} states no standard. {_STANDARD_HELP}")
-        standard = {}
+        problems.append(f"{path.name} states no standard. {_standard_help()}")
     if problems:
         count = len(problems)
         raise LiteracyError(
@@ -271,12 +311,18 @@ def instrument_dict(
     return raw
 
 
-_STANDARD_HELP = (
-    "Give the rule: --standard total_score_cut --cut-share 0.6; --standard all_dimensions_pass --min-share 0.6; "
-    "or --standard weighted_grades --weights 科学知识=40,... --grades 优秀=85,合格=60,不合格 "
-    "--literate-grades 优秀,合格 "
-    "(in Python standard=, cut_share=, ...), or add a sheet named standard (setting, target, value, label)."
-)
+def _standard_help() -> str:
+    """What to give for the standard, as flags on the command line and as
+    arguments in Python."""
+    rules = spell(
+        "--standard total_score_cut --cut-share 0.6; --standard all_dimensions_pass --min-share 0.6; "
+        "or --standard weighted_grades --weights 科学知识=40,... --grades 优秀=85,合格=60,不合格 "
+        "--literate-grades 优秀,合格",
+        'standard="total_score_cut", cut_share=0.6; standard="all_dimensions_pass", min_share=0.6; '
+        'or standard="weighted_grades", weights={"科学知识": 40, ...}, '
+        'grades={"优秀": 85, "合格": 60, "不合格": None}, literate_grades=["优秀", "合格"]',
+    )
+    return f"Give the rule: {rules}; or add a sheet named standard (setting, target, value, label)."
 
 
 def instrument_yaml(raw: Mapping[str, Any], source_name: str) -> str:
@@ -296,19 +342,34 @@ class _Dumper(yaml.SafeDumper):
 # --------------------------------------------------------------------------
 
 Rows = list[tuple[int, list[str]]]
+Cells = dict[tuple[int, int], str]
+"""(sheet row, column index) -> text, for the cells that need it."""
 
 
-def _read_sheets(path: Path) -> dict[str, Rows]:
+@dataclass
+class _Book:
+    """A workbook's sheets as text, with what Excel's formatting hides: the
+    cells Excel holds as dates (refused: the text typed is lost), the text
+    Excel shows for a formatted number (29% rather than 0.29) and the hidden
+    rows."""
+
+    sheets: dict[str, Rows]
+    dates: dict[str, Cells] = field(default_factory=dict)
+    shown: dict[str, Cells] = field(default_factory=dict)
+    hidden: dict[str, set[int]] = field(default_factory=dict)
+
+
+def _read_sheets(path: Path) -> _Book:
     if path.suffix.lower() == ".csv":
-        return {path.stem: _csv_rows(path)}
+        return _Book({path.stem: _csv_rows(path)})
     from python_calamine import CalamineWorkbook
 
     from literacy.io.spreadsheets import check_spreadsheet
 
     check_spreadsheet(path)
+    book = _Book({})
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        sheets = {}
         for name in workbook.sheet_names:
             data = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if len(data) > MAX_TABLE_ROWS:
@@ -316,14 +377,82 @@ def _read_sheets(path: Path) -> dict[str, Rows]:
                     f"{path} sheet {name} has {len(data):,} rows, more than the {MAX_TABLE_ROWS:,} an item table may "
                     "have; check that it is the right file."
                 )
-            sheets[name] = [(number, [_cell(v) for v in row]) for number, row in enumerate(data, start=1)]
+            rows: Rows = []
+            dates: Cells = {}
+            for number, row in enumerate(data, start=1):
+                for index, value in enumerate(row):
+                    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+                        dates[(number, index)] = _cell(value)
+                rows.append((number, [_cell(v) for v in row]))
+            book.sheets[name] = rows
+            book.dates[name] = dates
     except LiteracyError:
         raise
     except Exception as exc:  # calamine raises its own types for a damaged workbook
         raise LiteracyError(
             f"{path} could not be read as a workbook ({exc}); save it again from Excel or WPS."
         ) from None
-    return sheets
+    _read_formatting(path, book)
+    return book
+
+
+def _read_formatting(path: Path, book: _Book) -> None:
+    """Hidden rows and the text of formatted numbers, from openpyxl (.xlsx)
+    or xlrd (.xls); calamine, which reads the values, gives neither. A file
+    these cannot read keeps its values as calamine read them."""
+    try:
+        if path.suffix.lower() == ".xls":
+            import xlrd
+
+            workbook = xlrd.open_workbook(str(path), formatting_info=True)
+            for sheet in workbook.sheets():
+                book.hidden[sheet.name] = {r + 1 for r, info in sheet.rowinfo_map.items() if info.hidden}
+                shown: Cells = {}
+                for r in range(sheet.nrows):
+                    for c in range(sheet.ncols):
+                        if sheet.cell_type(r, c) == xlrd.XL_CELL_NUMBER:
+                            xf = workbook.xf_list[sheet.cell_xf_index(r, c)]
+                            text = _formatted(sheet.cell_value(r, c), workbook.format_map[xf.format_key].format_str)
+                            if text is not None:
+                                shown[(r + 1, c)] = text
+                book.shown[sheet.name] = shown
+            return
+        import openpyxl
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # openpyxl's notes on data validation and extensions
+            workbook = openpyxl.load_workbook(path, data_only=True)
+        for worksheet in workbook.worksheets:
+            book.hidden[worksheet.title] = {r for r, dim in worksheet.row_dimensions.items() if dim.hidden}
+            shown = {}
+            for row in worksheet.iter_rows():
+                for cell in row:
+                    value = cell.value
+                    if isinstance(value, (int, float)) and not isinstance(value, bool):
+                        text = _formatted(value, cell.number_format)
+                        if text is not None:
+                            shown[(cell.row, cell.column - 1)] = text
+            book.shown[worksheet.title] = shown
+    except Exception:  # the values are read; only the formatting is missing
+        return
+
+
+_NUMBER_FORMAT = re.compile(r"^[#0,]*0(?:\.(0+))?(%?)$")
+
+
+def _formatted(value: float, number_format: str) -> str | None:
+    """The text Excel shows for ``value`` under a plain number format
+    (``0%``, ``0.0%``, ``#,##0``, ``0.00``), or None when the value's own text
+    is what Excel shows (General) or the format is not a plain one."""
+    section = re.sub(r"\[[^\]]*\]|_.|\*.", "", number_format.split(";")[0]).strip()
+    match = _NUMBER_FORMAT.match(section)
+    if match is None:
+        return None
+    decimals, percent = len(match.group(1) or ""), match.group(2)
+    number = decimal.Decimal(repr(float(value))) * (100 if percent else 1)
+    rounded = number.quantize(decimal.Decimal(1).scaleb(-decimals), rounding=decimal.ROUND_HALF_UP)
+    text = f"{rounded:,}" if "," in section else f"{rounded}"
+    return text + percent
 
 
 def _csv_rows(path: Path) -> Rows:
@@ -358,11 +487,11 @@ def _cell(value: Any) -> str:
     return str(value).strip()
 
 
-def _pick_sheet(path: Path, sheets: dict[str, Rows], sheet: str | None) -> Rows:
+def _pick_sheet(path: Path, sheets: dict[str, Rows], sheet: str | None) -> str:
     if sheet is None:
-        return next(iter(sheets.values()))
+        return next(iter(sheets))
     if sheet in sheets:
-        return sheets[sheet]
+        return sheet
     raise LiteracyError(f"{path} has no sheet {sheet!r}; its sheets are {', '.join(sheets)}.")
 
 
@@ -395,29 +524,76 @@ def _column_letter(index: int) -> str:
 # --------------------------------------------------------------------------
 
 
-def _from_table(rows: Rows, problems: list[str]) -> dict[str, Any]:
-    header_at, columns, options, options_en = _header(rows, problems)
+_LABEL_FIELDS = ("dimension", "dimension_en", "text", "text_en", "note")
+
+
+def _from_table(
+    rows: Rows,
+    problems: list[str],
+    *,
+    dates: Cells | None = None,
+    shown: Cells | None = None,
+    hidden: set[int] | None = None,
+    no_header: Callable[[], str] | None = None,
+) -> dict[str, Any]:
+    """The items of an item table. ``dates``: cells Excel holds as dates
+    (refused); ``shown``: the text Excel shows for formatted numbers (used in
+    the label columns: options, 题干, 维度, 备注); ``hidden``: hidden rows
+    (left out, with a warning)."""
+    dates, shown, hidden = dates or {}, shown or {}, hidden or set()
+    header_at, columns, options, options_en = _header(rows, problems, no_header)
     empty = {"dimensions": [], "items": [], "population": {}, "missing_codes": dict(DEFAULT_MISSING)}
     if header_at is None:
         return empty
+    header = dict(rows)[header_at]
+    label_columns = {columns[f] for f in _LABEL_FIELDS if f in columns} | set(options)
+    label_columns |= {i for i in options_en if i is not None}
     items: list[tuple[str, dict[str, Any]]] = []  # (dimension text, item)
     dimension_en: dict[str, str] = {}
-    first_row: dict[str, int] = {}
-    for number, cells in rows:
-        if number <= header_at or not any(cells):
+    dimension_rows: dict[str, int] = {}
+    first_row: dict[str, tuple[int, str]] = {}  # canonical id -> (row, 题号 as written)
+    skipped_hidden: list[int] = []
+    headings: list[tuple[int, str]] = []
+    one_answer: list[str] = []
+    for number, raw_cells in rows:
+        if number <= header_at or not any(raw_cells):
             continue
+        if number in hidden:
+            skipped_hidden.append(number)
+            continue
+        filled = [cell for cell in raw_cells if cell]
+        if len(filled) == 1:
+            headings.append((number, filled[0]))  # 一、科学知识: a section heading, not an item
+            continue
+        where = f"row {number}"
+        before = len(problems)
+        for (row, index), value in sorted(dates.items()):
+            if row == number and index < len(header):
+                name = header[index] or f"column {_column_letter(index)}"
+                problems.append(
+                    f"{where}: {name} holds a date ({value}), which Excel made of what was typed; format the column "
+                    "as text (Format Cells > Text, 设置单元格格式 > 文本), type the cell again and import again."
+                )
+        cells = [shown.get((number, i), cell) if i in label_columns else cell for i, cell in enumerate(raw_cells)]
 
         def get(field: str, cells: list[str] = cells) -> str:
             index = columns.get(field)
             return cells[index] if index is not None and index < len(cells) else ""
 
-        where = f"row {number}"
-        before = len(problems)
         item_id = _item_id(get("id"), where, problems)
-        if item_id in first_row:
-            problems.append(f'{where}: 题号 "{get("id")}" is also on row {first_row[item_id]}; 题号 must be unique.')
+        key = _id_key(item_id)
+        if item_id and key in first_row:
+            row, written = first_row[key]
+            if _item_id(written, where, []) == item_id:
+                also = "" if _norm(written) == _norm(get("id")) else f' (as "{written}")'
+                problems.append(f'{where}: 题号 "{get("id")}" is also on row {row}{also}; 题号 must be unique.')
+            else:
+                problems.append(
+                    f'{where}: 题号 "{get("id")}" and "{written}" on row {row} differ only in case, which data '
+                    "columns cannot tell apart; give one of them another 题号."
+                )
         elif item_id:
-            first_row[item_id] = number
+            first_row[key] = (number, get("id"))
         dimension = _clean(get("dimension"))
         if not dimension:
             problems.append(f"{where}: 维度 is empty; name the item's dimension (e.g. 科学知识).")
@@ -453,13 +629,18 @@ def _from_table(rows: Rows, problems: list[str]) -> dict[str, Any]:
             item["note"] = get("note")
         if len(problems) == before:
             items.append((dimension, item))
+            dimension_rows.setdefault(dimension, number)
+            if item_type == "multiple_choice" and len(item["key"]) == 1:
+                one_answer.append(f"row {number} ({item_id})")
     if header_at is not None and not items and not problems:
         problems.append(f"the table has no item rows below its header (row {header_at}).")
     items.sort(key=lambda pair: _natural(pair[1]["id"]))
-    dimensions = _table_dimensions([d for d, _ in items], dimension_en, problems)
+    dimensions = _table_dimensions([d for d, _ in items], dimension_en, dimension_rows, problems)
     by_text = {d["label"]["zh"]: d["id"] for d in dimensions}
     for dimension, item in items:
-        item["dimension"] = by_text[dimension]
+        item["dimension"] = by_text.get(dimension, "")
+    for message in _table_notes(skipped_hidden, headings, one_answer):
+        warnings.warn(message, QuestionnaireImportWarning, stacklevel=4)
     return {
         "dimensions": dimensions,
         "items": [item for _, item in items],
@@ -468,20 +649,104 @@ def _from_table(rows: Rows, problems: list[str]) -> dict[str, Any]:
     }
 
 
-def _header(rows: Rows, problems: list[str]) -> tuple[int | None, dict[str, int], list[int], list[int | None]]:
-    """The header row (the first of the top rows naming three or more item
-    columns; title rows above it are allowed), its columns and its option columns."""
-    for number, cells in rows[:_HEADER_SEARCH_ROWS]:  # noqa: B007 (the row found is used below)
+def _table_notes(hidden: list[int], headings: list[tuple[int, str]], one_answer: list[str]) -> list[str]:
+    """What the import did that the table does not show: said, not done silently."""
+    notes = []
+    if hidden:
+        notes.append(
+            f"{_rows_text(hidden)} {'is' if len(hidden) == 1 else 'are'} hidden in the sheet and not imported; "
+            f"unhide {'it' if len(hidden) == 1 else 'them'} (or clear the filter) to import "
+            f"{'it' if len(hidden) == 1 else 'them'}, or delete {'it' if len(hidden) == 1 else 'them'}."
+        )
+    if headings:
+        shown = ", ".join(f'row {n} ("{text}")' for n, text in headings[:5])
+        notes.append(f"{shown}{' ...' if len(headings) > 5 else ''}: one filled cell, read as a heading, not an item.")
+    if one_answer:
+        notes.append(
+            f"{', '.join(one_answer[:10])}{' ...' if len(one_answer) > 10 else ''}: a 多选 item with one correct "
+            "option (counted right only when just that option is ticked); check 答案, or make it 单选."
+        )
+    return notes
+
+
+def _rows_text(numbers: list[int]) -> str:
+    listed = ", ".join(map(str, numbers[:10])) + (" ..." if len(numbers) > 10 else "")
+    return f"row {listed}" if len(numbers) == 1 else f"rows {listed}"
+
+
+def _find_header(rows: Rows) -> int | None:
+    """The header row: the first of the top rows naming three or more item
+    columns (title rows above it are allowed)."""
+    for number, cells in rows[:_HEADER_SEARCH_ROWS]:
         keys = [_norm_header(cell) for cell in cells]
-        known = sum(1 for key in keys if key in _HEADER_NAMES or _OPTION_HEADER.match(key))
-        if known >= 3:
+        if sum(1 for key in keys if key in _HEADER_NAMES or _OPTION_HEADER.match(key)) >= 3:
+            return number
+    return None
+
+
+def _no_header(path: Path, name: str, sheets: Mapping[str, Rows], *, chosen: bool) -> str:
+    """Why no header row was found, and where the items may be instead."""
+    columns = (
+        "name the columns 题号, 维度, 题型, 题干, 选项A…, 答案, 分值 (or id, dimension, type, text, option_1…, key, "
+        "points)"
+    )
+    if path.suffix.lower() == ".csv":
+        found = f"{path.name} has no header row in its first {_HEADER_SEARCH_ROWS} rows"
+        if _big5_header(path):
+            return (
+                f"{found} read as UTF-8 or GB18030 text: it looks like Big5 (traditional Chinese); save it as CSV "
+                "UTF-8, with the headers in simplified Chinese (题号, 维度, 题型, 题干, 选项A…, 答案, 分值) or English."
+            )
+        return (
+            f"{found}; {columns}. If its Chinese reads as garbage, the file is neither UTF-8 nor GB18030: save it as "
+            "CSV UTF-8."
+        )
+    found = f"sheet {name} has no header row in its first {_HEADER_SEARCH_ROWS} rows"
+    elsewhere = [other for other, rows in sheets.items() if other != name and _find_header(rows) is not None]
+    if elsewhere:
+        flag = spell("--sheet", "sheet=")
+        return f"{found}; the items look to be on sheet {elsewhere[0]}: add {flag} {elsewhere[0]}."
+    if len(sheets) > 1 and not chosen:
+        return (
+            f"{found}; {columns}, or give the sheet holding the items with {spell('--sheet', 'sheet=')} "
+            f"(sheets: {', '.join(sheets)})."
+        )
+    return f"{found}; {columns}."
+
+
+_BIG5_HEADERS = ("題號", "維度", "題型", "題幹", "選項", "答案")
+
+
+def _big5_header(path: Path) -> bool:
+    """True when the CSV reads whole as Big5 and then holds the (traditional)
+    headers of an item table: a Big5 file, which GB18030 reads as garbage."""
+    data = path.read_bytes()[: 64 * 1024]
+    for cut in range(4):  # the 64 KiB may end inside a character
+        try:
+            text = data[: len(data) - cut].decode("big5")
             break
+        except UnicodeDecodeError:
+            continue
     else:
+        return False
+    return sum(word in text[:4096] for word in _BIG5_HEADERS) >= 3
+
+
+def _header(
+    rows: Rows, problems: list[str], no_header: Callable[[], str] | None = None
+) -> tuple[int | None, dict[str, int], list[int], list[int | None]]:
+    """The header row, its columns and its option columns."""
+    number = _find_header(rows)
+    if number is None:
         problems.append(
-            "no header row found in the first rows of the sheet; name the columns 题号, 维度, 题型, 题干, 选项A…, "
+            no_header()
+            if no_header
+            else "no header row found in the first rows of the sheet; name the columns 题号, 维度, 题型, 题干, 选项A…, "
             "答案, 分值 (or id, dimension, type, text, option_1…, key, points)."
         )
         return None, {}, [], []
+    cells = dict(rows)[number]
+    keys = [_norm_header(cell) for cell in cells]
     columns: dict[str, int] = {}
     option_at: dict[int, int] = {}
     option_en_at: dict[int, int] = {}
@@ -493,19 +758,24 @@ def _header(rows: Rows, problems: list[str]) -> tuple[int | None, dict[str, int]
                 problems.append(f"row {number}: column {letter} has values but no header; name it or delete it.")
             continue
         match = _OPTION_HEADER.match(key)
-        field = _HEADER_NAMES.get(key)
+        field_name = _HEADER_NAMES.get(key)
         if match:
             position = "abcdef".index(match.group(1)) + 1 if match.group(1).isalpha() else int(match.group(1))
             target = option_en_at if match.group(2) else option_at
             if position in target:
-                problems.append(f'row {number}: option {position} has two columns ("{cell}" and another).')
-            target[position] = index
-        elif field is not None:
-            if field in columns:
+                first = target[position]
                 problems.append(
-                    f'row {number}: "{cell}" and column {_column_letter(columns[field])} are the same column.'
+                    f'row {number}: columns {_column_letter(first)} "{cells[first]}" and {letter} "{cell}" are both '
+                    f"option {'ABCDEF'[position - 1]}{' (English)' if match.group(2) else ''}; keep one."
                 )
-            columns[field] = index
+                continue
+            target[position] = index
+        elif field_name is not None:
+            if field_name in columns:
+                problems.append(
+                    f'row {number}: "{cell}" and column {_column_letter(columns[field_name])} are the same column.'
+                )
+            columns[field_name] = index
         else:
             problems.append(
                 f'row {number}: column {letter} "{cell}" is not an item-table column (题号, 维度, 题型, 题干, '
@@ -522,12 +792,20 @@ def _header(rows: Rows, problems: list[str]) -> tuple[int | None, dict[str, int]
     return number, columns, options, options_en
 
 
+def _id_key(item_id: str) -> str:
+    """Item ids that the data cannot tell apart (score matches columns without
+    case or edge punctuation) have the same key."""
+    return normalise_text(item_id)
+
+
 def _item_id(value: str, where: str, problems: list[str]) -> str:
     text = _norm(value)
     if not text:
         problems.append(f"{where}: 题号 is empty; number every item.")
         return ""
-    if re.fullmatch(r"\d+(\.\d+)*", text):
+    if re.fullmatch(r"\d+", text):
+        return f"q{int(text)}"  # 01 and 1 are one item, as in Excel, which shows 1 as 01 when told to
+    if re.fullmatch(r"\d+(\.\d+)+", text):
         return f"q{text}"
     if _ID_PATTERN.match(text):
         return text
@@ -550,12 +828,24 @@ def _options_and_key(
         )
         return
     key_text = _norm(key)
+    missing = [i for i in range(count) if _missing_answer(labels[i])]
+    if missing:
+        letter, label = "ABCDEF"[missing[0]], labels[missing[0]]
+        kind = _missing_answer(label) or "dont_know"
+        code, text = DEFAULT_MISSING[kind], MISSING_LABELS[kind]
+        answer = {"dont_know": "don't-know", "refused": "refused", "not_asked": "not-asked"}[kind]
+        problems.append(
+            f'{where}: 选项{letter} "{label}" is the {answer} answer, which every item has as code {code} '
+            f"({text.zh}) and which is never an option to score; delete it from the 选项 (answers of {letter} "
+            f"collected before are then to be coded {code})."
+        )
+        return
     if item["type"] == "true_false":
-        pair = {label.casefold() for label in labels[:count]}
         if count and not (count == 2 and labels[0].casefold() in TRUE_WORDS and labels[1].casefold() in FALSE_WORDS):
+            written = ", ".join(f"选项{'ABCDEF'[i]} {labels[i]}" for i in range(count))
             problems.append(
-                f"{where}: a 判断 item uses the options 对/错; leave its 选项 empty, or make it 单选 with these "
-                f"options ({', '.join(sorted(pair))})."
+                f"{where}: a 判断 item uses the options 对 (1), 错 (2); leave its 选项 empty, or make it 单选 "
+                f"with its options as they stand ({written}) and 答案 as a letter."
             )
             return
         item["options"] = "true_false"
@@ -599,6 +889,23 @@ def _options_and_key(
         item["key"] = codes[0]
 
 
+_MISSING_ANSWERS = {
+    "dont_know": ("不知道", "不清楚", "说不清", "说不清楚", "不知道/不清楚", "不知道不清楚", "不了解", "don't know",
+                  "do not know", "dont know"),
+    "refused": ("拒绝回答", "拒答", "不愿回答", "refused", "refuse to answer"),
+    "not_asked": ("未询问", "not asked"),
+}  # fmt: skip
+
+
+def _missing_answer(label: str) -> str | None:
+    """The missing-value kind an option's text names (不知道 -> dont_know), else None."""
+    word = re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", label).casefold())
+    for kind, phrases in _MISSING_ANSWERS.items():
+        if word in {re.sub(r"[\W_]+", "", phrase) for phrase in phrases}:
+            return kind
+    return None
+
+
 _TYPE_ZH = {"single_choice": "单选", "multiple_choice": "多选", "coded_open": "编码", "true_false": "判断"}
 
 
@@ -636,15 +943,29 @@ def _natural(text: str) -> tuple:
     return parts, text
 
 
-def _table_dimensions(texts: list[str], english: Mapping[str, str], problems: list[str]) -> list[dict[str, Any]]:
+def _table_dimensions(
+    texts: list[str], english: Mapping[str, str], rows: Mapping[str, int], problems: list[str]
+) -> list[dict[str, Any]]:
+    """The dimensions in the order of their first item. A dimension's id
+    depends on its name alone, so two names that would get the same id (科学知识
+    and Knowledge) are refused, not told apart by suffixes that would change
+    with the other rows."""
     ordered = list(dict.fromkeys(texts))
     ids = {text: dimension_id(text, english.get(text)) for text in ordered}
     dimensions = []
-    for text in ordered:
+    first: dict[str, str] = {}
+    for text in sorted(ordered, key=lambda t: rows.get(t, 0)):
         dim_id = ids[text]
-        if sum(1 for other in ids.values() if other == dim_id) > 1:
-            dim_id = f"{dim_id}_{_digest(text)[:4]}"
-        dimensions.append({"id": dim_id, "label": {"zh": text, "en": english.get(text) or text}})
+        if dim_id in first:
+            other = first[dim_id]
+            problems.append(
+                f'rows {rows.get(other)} and {rows.get(text)}: 维度 "{other}" and "{text}" would both get the id '
+                f"{dim_id}; write one dimension one way, or rename one of them."
+            )
+        else:
+            first[dim_id] = text
+    for text in ordered:
+        dimensions.append({"id": ids[text], "label": {"zh": text, "en": english.get(text) or text}})
     return dimensions
 
 
@@ -690,10 +1011,11 @@ def _shipped_dimension_ids() -> dict[str, str]:
 # --------------------------------------------------------------------------
 
 
-def _from_xlsform(sheets: dict[str, Rows], names: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
-    survey = _records(sheets[names["survey"]])
-    choices = _records(sheets[names["choices"]])
-    settings = _records(sheets[names["settings"]]) if "settings" in names else []
+def _from_xlsform(book: _Book, names: Mapping[str, str], problems: list[str]) -> dict[str, Any]:
+    survey = _records(_form_sheet(book, names["survey"], "survey", problems))
+    choices = _records(_form_sheet(book, names["choices"], "choices", problems))
+    settings = _records(book.sheets[names["settings"]]) if "settings" in names else []
+    options_of: dict[str, list[dict[str, Any]]] = {}  # list name -> options (each list's problems said once)
     lists: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for number, row in choices:
         lists.setdefault(row.get("list_name", "") or row.get("list name", ""), []).append((number, row))
@@ -704,7 +1026,7 @@ def _from_xlsform(sheets: dict[str, Rows], names: Mapping[str, str], problems: l
     items: list[dict[str, Any]] = []
     population = {"min_age": 18, "max_age": 69}
     skipped: list[str] = []
-    seen_ids: dict[str, int] = {}
+    seen_ids: dict[str, tuple[int, str]] = {}
     for number, row in survey:
         kind = _norm(row.get("type", ""))
         words = re.sub(r"^(begin|end)[ _](group|repeat)", r"\1_\2", kind, flags=re.IGNORECASE).split()
@@ -740,19 +1062,28 @@ def _from_xlsform(sheets: dict[str, Rows], names: Mapping[str, str], problems: l
         if not _ID_PATTERN.match(name):
             problems.append(f"{where}: name {name!r} cannot be an item id.")
             continue
-        if name in seen_ids:
-            problems.append(f"{where}: {name} is also on survey row {seen_ids[name]}.")
+        if _id_key(name) in seen_ids:
+            other_row, other = seen_ids[_id_key(name)]
+            same = "" if other == name else f" as {other} (names differing only in case are one data column)"
+            problems.append(f"{where}: {name} is also on survey row {other_row}{same}.")
             continue
-        seen_ids[name] = number
+        seen_ids[_id_key(name)] = (number, name)
         if not dimension:
             dimension = next((g for g, _ in reversed(groups) if g != "respondent"), "")
-        if not _ID_PATTERN.match(dimension):
-            problems.append(f"{where}: literacy::dimension {dimension!r} of {name} must be an id (letters, digits, _).")
+        if not dimension:
+            problems.append(f"{where}: {name} has no literacy::dimension and is in no group; give literacy::dimension.")
             continue
+        label = group_labels.get(dimension) or {"zh": dimension, "en": dimension}
+        if not _ID_PATTERN.match(dimension):  # a name such as 科学方法: its id as in an item table
+            dimension = dimension_id(dimension)
         if dimension not in [d["id"] for d in dimensions]:
-            label = group_labels.get(dimension) or {"zh": dimension, "en": dimension}
             dimensions.append({"id": dimension, "label": label})
-        options = _choice_options(lists.get(words[1], []), missing, where, name, words[1], problems)
+        if words[1] not in lists:
+            problems.append(f"{where}: {name} uses choice list {words[1]!r}, which the choices sheet does not have.")
+            continue
+        if words[1] not in options_of:
+            options_of[words[1]] = _choice_options(lists[words[1]], missing, words[1], problems)
+        options = options_of[words[1]]
         item_type = _norm(row.get("literacy::type", "")) or _guess_type(words[0], options)
         if item_type not in ITEM_TYPES:
             problems.append(f"{where}: literacy::type {item_type!r} is unknown; use one of {', '.join(ITEM_TYPES)}.")
@@ -760,20 +1091,15 @@ def _from_xlsform(sheets: dict[str, Rows], names: Mapping[str, str], problems: l
         if (item_type == "multiple_choice") != (words[0] == "select_multiple"):
             problems.append(f"{where}: {name} is {words[0]} but literacy::type says {item_type}.")
             continue
-        codes = []
-        for part in _KEY_SEPARATORS.split(key):
-            if not re.fullmatch(r"-?\d+", part):
-                problems.append(
-                    f'{where}: literacy::key "{key}" of {name} must be the correct choice name(s), e.g. 1 or 1 3.'
-                )
-                codes = []
-                break
-            codes.append(int(part))
         known = [o["code"] for o in options]
-        wrong = [c for c in codes if c not in known]
-        if wrong:
+        parts = [part for part in _KEY_SEPARATORS.split(key) if part]
+        codes = [int(part) for part in parts if re.fullmatch(r"-?\d+", part)]
+        if len(codes) != len(parts) or any(c not in known for c in codes):
+            several = " (several separated by spaces)" if words[0] == "select_multiple" else ""
             problems.append(
-                f'{where}: literacy::key "{key}" of {name} is not among its choices ({", ".join(map(str, known))}).'
+                f'{where}: literacy::key "{key}" of {name} is not a choice name of list {words[1]} '
+                f"({', '.join(map(str, known))}); write the name{several} of the correct choice, not its letter or "
+                "label."
             )
             continue
         if not codes:
@@ -810,6 +1136,30 @@ def _from_xlsform(sheets: dict[str, Rows], names: Mapping[str, str], problems: l
         if first.get("version"):
             body["version"] = first["version"]
     return body
+
+
+def _form_sheet(book: _Book, name: str, shown_as: str, problems: list[str]) -> Rows:
+    """An XLSForm sheet with the text Excel shows in its label columns (29%,
+    not 0.29); a date in a name, label or literacy:: column is refused."""
+    rows = book.sheets[name]
+    nonblank = [(n, cells) for n, cells in rows if any(cells)]
+    if not nonblank:
+        return rows
+    header_at, header = nonblank[0]
+    columns = {i for i, h in enumerate(header) if h.strip().startswith(("label", "name", "literacy::"))}
+    for (row, index), value in sorted(book.dates.get(name, {}).items()):
+        if row > header_at and index in columns:
+            problems.append(
+                f"{shown_as} row {row}: {header[index]} holds a date ({value}), which Excel made of what was typed; "
+                "format the column as text (Format Cells > Text, 设置单元格格式 > 文本), type the cell again and "
+                "import again."
+            )
+    shown = book.shown.get(name, {})
+    labels = {i for i in columns if header[i].strip().startswith("label")}
+    return [
+        (n, [shown.get((n, i), cell) if n > header_at and i in labels else cell for i, cell in enumerate(cells)])
+        for n, cells in rows
+    ]
 
 
 def _records(rows: Rows) -> list[tuple[int, dict[str, str]]]:
@@ -866,19 +1216,17 @@ def _missing_from_choices(lists: Mapping[str, list[tuple[int, dict[str, str]]]],
 def _choice_options(
     rows: list[tuple[int, dict[str, str]]],
     missing: Mapping[str, int],
-    where: str,
-    name: str,
     list_name: str,
     problems: list[str],
 ) -> list[dict[str, Any]]:
-    if not rows:
-        problems.append(f"{where}: {name} uses choice list {list_name!r}, which the choices sheet does not have.")
-        return []
     options = []
     for number, row in rows:
         code = row.get("name", "")
         if not re.fullmatch(r"-?\d+", code):
-            problems.append(f"choices row {number}: choice {code!r} of list {list_name} is not a whole-number code.")
+            problems.append(
+                f"choices row {number}: choice {code!r} of list {list_name} is not a whole-number code; scored "
+                "choices are named 1, 2, 3, ..."
+            )
             continue
         labels = _labels(row)
         is_missing = any(
@@ -922,7 +1270,36 @@ class _Dimensions:
         return found
 
 
-def _standard_from_flags(flags: StandardFlags, dimensions: list[dict[str, Any]], problems: list[str]) -> dict[str, Any]:
+_RULE_SETTINGS = {
+    "total_score_cut": {"cut_share", "inclusive", "max_missing_share"},
+    "all_dimensions_pass": {"min_share", "min_points", "inclusive", "max_missing_share"},
+    "weighted_grades": {"weights", "grades", "literate_grades", "scale", "inclusive", "max_missing_share"},
+}
+"""The settings each rule uses (as flags; the sheet's weight is weights, grade grades)."""
+
+
+def _share_problem(value: float, name: str) -> str | None:
+    """A share outside (0, 1] said with the flag or row that gave it."""
+    if 0 < value <= 1:
+        return None
+    hint = f" ({value / 100:g} for {value:g}%)" if 1 < value <= 100 and value.is_integer() else ""
+    return f"{name} {value:g} is not a share; give it above 0 and at most 1{hint}."
+
+
+def _points_problem(value: float, dim_id: str, name: str, points: Mapping[str, float]) -> str | None:
+    """A pass mark above the dimension's points, which nobody could reach."""
+    total = points.get(dim_id)
+    if total is None or value <= total:
+        return None
+    return (
+        f"{name} asks for {value:g} points, but dimension {dim_id} has {total:g} in all, so nobody could pass; "
+        f"give at most {total:g}."
+    )
+
+
+def _standard_from_flags(
+    flags: StandardFlags, dimensions: list[dict[str, Any]], points: Mapping[str, float], problems: list[str]
+) -> dict[str, Any]:
     rule = flags.rule
     where = spell("--standard", "standard")
     if rule not in RULES:
@@ -934,11 +1311,7 @@ def _standard_from_flags(flags: StandardFlags, dimensions: list[dict[str, Any]],
         standard["inclusive"] = bool(flags.inclusive)
     if flags.max_missing_share is not None:
         standard["max_missing_share"] = float(flags.max_missing_share)
-    allowed = {
-        "total_score_cut": {"cut_share", "inclusive", "max_missing_share"},
-        "all_dimensions_pass": {"min_share", "min_points", "inclusive", "max_missing_share"},
-        "weighted_grades": {"weights", "grades", "literate_grades", "scale", "inclusive", "max_missing_share"},
-    }[rule]
+    allowed = _RULE_SETTINGS[rule]
     extra = [name for name in flags.given() if name not in allowed]
     if extra:
         problems.append(
@@ -949,20 +1322,32 @@ def _standard_from_flags(flags: StandardFlags, dimensions: list[dict[str, Any]],
             problems.append(f"{rule} needs {spell('--cut-share', 'cut_share=')} (e.g. 0.6: 60% of the points).")
         else:
             standard["cut_share"] = float(flags.cut_share)
+            wrong = _share_problem(float(flags.cut_share), spell("--cut-share", "cut_share"))
+            if wrong:
+                problems.append(wrong)
     elif rule == "all_dimensions_pass":
         thresholds: dict[str, dict[str, float]] = {}
         share = flags.min_share
-        if isinstance(share, (int, float)):
-            thresholds = {dim_id: {"min_share": float(share)} for dim_id in dims.ids}
-        elif isinstance(share, Mapping):
-            for name, value in share.items():
-                dim_id = dims.find(name, spell("--min-share", "min_share"), problems)
-                if dim_id:
-                    thresholds[dim_id] = {"min_share": float(value)}
+        shares = {None: share} if isinstance(share, (int, float)) else dict(share or {})
+        for name, value in shares.items():
+            label = spell("--min-share", "min_share") + ("" if name is None else f" {name}")
+            wrong = _share_problem(float(value), label)
+            if wrong:
+                problems.append(wrong)
+            if name is None:
+                thresholds = {dim_id: {"min_share": float(value)} for dim_id in dims.ids}
+                continue
+            dim_id = dims.find(name, spell("--min-share", "min_share"), problems)
+            if dim_id:
+                thresholds[dim_id] = {"min_share": float(value)}
         for name, value in (flags.min_points or {}).items():
             dim_id = dims.find(name, spell("--min-points", "min_points"), problems)
             if dim_id:
                 thresholds[dim_id] = {"min_points": float(value)}
+                label = spell(f"--min-points {name}={value:g}", f"min_points[{name!r}]")
+                wrong = _points_problem(float(value), dim_id, label, points)
+                if wrong:
+                    problems.append(wrong)
         absent = [d for d in dims.ids if d not in thresholds]
         if absent:
             problems.append(
@@ -1023,14 +1408,20 @@ def _grade_list(grades: list[tuple[str, float | None]]) -> tuple[list[dict[str, 
     return out, ids
 
 
-def _standard_from_sheet(rows: Rows, dimensions: list[dict[str, Any]], problems: list[str]) -> dict[str, Any]:
+_SHEET_SETTINGS = {"weight": "weights", "grade": "grades"}
+"""A sheet setting's name among a rule's settings (_RULE_SETTINGS) where it differs."""
+
+
+def _standard_from_sheet(
+    rows: Rows, dimensions: list[dict[str, Any]], points: Mapping[str, float], problems: list[str]
+) -> dict[str, Any]:
     """A sheet named ``standard``: one setting a row (setting, target, value,
     label, label_en): rule, inclusive, max_missing_share, cut_share, scale,
     weight / min_share / min_points (target: a dimension), grade (target: its
     id, value: its minimum, empty for the lowest; label), literate_grades, note."""
     records = [(n, cells) for n, cells in rows if any(cells)]
     if not records:
-        problems.append(f"the standard sheet is empty. {_STANDARD_HELP}")
+        problems.append(f"the standard sheet is empty. {_standard_help()}")
         return {}
     header_at, header = records[0]
     columns = {}
@@ -1053,6 +1444,17 @@ def _standard_from_sheet(rows: Rows, dimensions: list[dict[str, Any]], problems:
     grades: list[dict[str, Any]] = []
     threshold_notes: dict[str, str] = {}
     notes: list[str] = []
+    seen: dict[tuple[str, str], int] = {}  # (setting, dimension or grade) -> row
+    rule = None  # read first: whether a row applies depends on the rule, which may come last
+    for _, cells in records[1:]:
+        if (
+            len(cells) > max(columns["setting"], columns["value"])
+            and _norm(cells[columns["setting"]]).casefold() == "rule"
+        ):
+            rule = _norm(cells[columns["value"]])
+    allowed = _RULE_SETTINGS.get(rule or "", set()) | {"note"}
+    if rule == "all_dimensions_pass":
+        allowed.add("note_target")
     for number, cells in records[1:]:
 
         def get(field: str, cells: list[str] = cells) -> str:
@@ -1066,6 +1468,19 @@ def _standard_from_sheet(rows: Rows, dimensions: list[dict[str, Any]], problems:
                 f"{where}: setting {get('setting')!r} is unknown; use one of {', '.join(STANDARD_SETTINGS)}."
             )
             continue
+        if setting not in ("note", "weight", "min_share", "min_points", "grade"):
+            if (setting, "") in seen:
+                problems.append(f"{where}: {setting} is also on row {seen[(setting, '')]}; keep one.")
+            seen[(setting, "")] = number
+        name = "note_target" if setting == "note" and target else _SHEET_SETTINGS.get(setting, setting)
+        if rule in _RULE_SETTINGS and setting != "rule" and name not in allowed:
+            problems.append(
+                f"{where}: a note with a dimension as target belongs to that dimension's pass mark, which {rule} does "
+                "not have; empty the target to make it a note of the standard."
+                if name == "note_target"
+                else f"{where}: {setting} does not apply to {rule}; delete the row or change the rule."
+            )
+            continue
         if setting == "rule":
             standard["rule"] = value
         elif setting == "inclusive":
@@ -1077,11 +1492,27 @@ def _standard_from_sheet(rows: Rows, dimensions: list[dict[str, Any]], problems:
             number_value = _sheet_number(value, where, setting, problems)
             if number_value is not None:
                 standard[setting] = number_value
+                wrong = _share_problem(number_value, f"{where}: cut_share") if setting == "cut_share" else None
+                if wrong:
+                    problems.append(wrong)
         elif setting in ("weight", "min_share", "min_points"):
             dim_id = dims.find(target, where, problems)
             number_value = _sheet_number(value, where, setting, problems)
+            if dim_id and (setting, dim_id) in seen:
+                problems.append(f"{where}: {setting} for {target} is also on row {seen[(setting, dim_id)]}; keep one.")
+            if dim_id:
+                seen[(setting, dim_id)] = number
             if dim_id and number_value is not None:
                 {"weight": weights, "min_share": min_share, "min_points": min_points}[setting][dim_id] = number_value
+                wrong = (
+                    _share_problem(number_value, f"{where}: min_share")
+                    if setting == "min_share"
+                    else _points_problem(number_value, dim_id, f"{where}: min_points", points)
+                    if setting == "min_points"
+                    else None
+                )
+                if wrong:
+                    problems.append(wrong)
         elif setting == "grade":
             if not _ID_PATTERN.match(target):
                 problems.append(f"{where}: grade id {target!r} must be letters, digits and _ (e.g. literate).")
