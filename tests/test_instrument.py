@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import REPO, SHIPPED
 from literacy.cli import main
 from literacy.errors import LiteracyError
-from literacy.instrument import load_instrument, shipped_ids
+from literacy.instrument import load_instrument, parse_instrument, shipped_ids
 
 
 def test_every_shipped_instrument_is_listed_and_loads(shipped):
@@ -181,3 +181,18 @@ def test_all_dimensions_pass_needs_every_threshold(tmp_path):
     path = _broken_copy(tmp_path, "crisp-classic", lambda raw: raw["standard"]["thresholds"].pop("method"))
     with pytest.raises(LiteracyError, match="missing for method"):
         load_instrument(path)
+
+
+def test_ids_differing_only_in_case_are_refused() -> None:
+    """Export columns are matched to items ignoring case, so K1 and k1 could never both be scored."""
+    raw = yaml.safe_load((REPO / "questionnaires" / "cast-2024.yaml").read_text(encoding="utf-8"))
+    raw["items"][1]["id"] = raw["items"][0]["id"].upper()
+    with pytest.raises(LiteracyError, match="only in upper/lower case"):
+        parse_instrument(raw)
+
+
+def test_a_pass_mark_above_the_dimensions_points_is_refused() -> None:
+    raw = yaml.safe_load((REPO / "questionnaires" / "crisp-classic.yaml").read_text(encoding="utf-8"))
+    raw["standard"]["thresholds"]["method"] = {"min_points": 5}  # the method part has 4 one-point items
+    with pytest.raises(LiteracyError, match="nobody could pass"):
+        parse_instrument(raw)

@@ -275,6 +275,7 @@ def parse_instrument(raw: Any, *, source: str = "<instrument>", path: Path | Non
         if dimension.id and not any(item.dimension == dimension.id for item in items):
             problems.add(f"dimension {dimension.id}", "has no items; remove it or assign items to it.")
     standard = _standard(raw.get("standard"), dimensions, problems)
+    _check_reachable(standard, items, problems)
     problems.raise_if_any()
     return Instrument(
         id=instrument_id,
@@ -289,6 +290,16 @@ def parse_instrument(raw: Any, *, source: str = "<instrument>", path: Path | Non
         description=description,
         path=path,
     )
+
+
+def _check_reachable(standard: Standard, items: list[Item], problems: _Problems) -> None:
+    """A pass mark above a dimension's points makes nobody literate: refuse it."""
+    for dim_id, threshold in standard.thresholds.items():
+        available = sum(item.points for item in items if item.dimension == dim_id)
+        if threshold.min_points is not None and available and threshold.min_points > available:
+            problems.add(f"standard, dimension {dim_id}",
+                         f"min_points {threshold.min_points:g} is more than the dimension's {available:g} points, "
+                         "so nobody could pass; lower it.")  # fmt: skip
 
 
 def _identifier(value: Any, where: str, name: str, problems: _Problems) -> str:
@@ -422,7 +433,7 @@ def _items(
         problems.add("item_defaults", "must be a mapping (type, options, points).")
         defaults = {}
     items: list[Item] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}  # casefolded id -> id: export columns are matched to items ignoring case
     for position, entry in enumerate(raw, start=1):
         if not isinstance(entry, Mapping):
             problems.add(f"item #{position}", "must be a mapping with id, dimension, type, text, options and key.")
@@ -430,9 +441,14 @@ def _items(
         merged = {**defaults, **entry}
         item_id = _identifier(merged.get("id"), f"item #{position}", "id", problems)
         where = f"item {item_id or '#' + str(position)}"
-        if item_id in seen:
-            problems.add(where, "the id appears twice; item ids must be unique.")
-        seen.add(item_id)
+        if item_id.casefold() in seen:
+            first = seen[item_id.casefold()]
+            if first == item_id:
+                problems.add(where, "the id appears twice; item ids must be unique.")
+            else:
+                problems.add(where, f"the id differs from item {first} only in upper/lower case; export columns "
+                             "are matched ignoring case, so rename one of them.")  # fmt: skip
+        seen.setdefault(item_id.casefold(), item_id)
         dimension = str(merged.get("dimension", "")).strip()
         if dimension not in dimension_ids:
             known = ", ".join(dimension_ids) or "none declared"
