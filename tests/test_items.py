@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -384,3 +385,182 @@ def test_hostile_group_values_never_become_html(tmp_path):
     page = render_item_report(result, "en")
     assert "<script" not in page and "<b>f" not in page  # ... and escaped in the page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# ---------------------------------------------------------------- a new user's findings
+
+
+def _csv(tmp_path: Path, data: pd.DataFrame, name: str = "answers.csv") -> Path:
+    path = tmp_path / name
+    data.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("n", [2, 5, 60])
+def test_a_small_sample_is_said_to_be_untrustworthy_and_its_flags_marked(tmp_path, n):
+    data = simulate(CAST, n, seed=40 + n)
+    result = literacy.item_analysis(data, CAST)
+    summary = result.summary
+    assert summary["small_sample"] and summary["minimum_respondents"] == 100
+    assert summary["notes"][0].startswith(f"Only {n} respondent(s) answered any item, fewer than the 100 needed")
+    flags = result.items["flags"][result.items["flags"] != ""]
+    assert len(flags) and flags.str.startswith(f"tentative: only {n} respondent(s) answered; ").all()
+    shown = CliRunner().invoke(main, ["items", str(_csv(tmp_path, data)), "-q", "cast-2024", "-o",
+                                      str(tmp_path / "items.csv")])  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert "too unstable to trust" in shown.stderr and "tentatively: too few respondents" in shown.stderr
+
+
+def test_a_sample_of_a_hundred_or_more_is_not_marked(analysis):
+    assert not ORDER_RESULT.summary["small_sample"] and not analysis.summary["small_sample"]
+    assert not ORDER_RESULT.items["flags"].str.contains("tentative").any()
+
+
+def test_fewer_respondents_than_items_is_small_whatever_the_count():
+    """Above 100 items the minimum is the number of items."""
+    items = tuple(dataclasses.replace(item, id=f"{item.id}_{copy}") for copy in range(3) for item in CAST.items)
+    many = dataclasses.replace(CAST, items=items)  # 120 items
+    result = literacy.item_analysis(simulate(many, 110, seed=9), many)
+    assert result.summary["small_sample"] and result.summary["minimum_respondents"] == 120
+    assert result.summary["notes"][0].startswith("Only 110 respondent(s) answered any item, fewer than the 120")
+    assert not literacy.item_analysis(simulate(NSF, 110, seed=9), NSF).summary["small_sample"]
+
+
+def test_the_chinese_report_translates_flags_notes_and_headers(tmp_path):
+    data = simulate(NSF, 1500, seed=5, dif_item="electron", dif_logits=1.6)
+    data.loc[:19, "sex"] = None  # a blank group: a note
+    data["ethnic"] = np.resize(["汉族", "蒙古族"], len(data))
+    result = literacy.item_analysis(data, with_key(NSF, "lasers", 1), by=["sex", "ethnic"])
+    from literacy.report.items import render_item_report
+
+    page = render_item_report(result, "zh")
+    assert "与其余题目负相关：请核对答案" in page and "性别间 DIF 大（ETS C 级，有利于男）" in page
+    assert "按性别分析 DIF：20 名受访者的性别为空，未纳入。" in page
+    for english in ("check the key", "large DIF", "DIF by", "respondent(s)", "Rasch misfit", "Feldt 95% lower"):
+        assert english not in page, english
+    headers = re.findall(r"<th>(.*?)</th>", page)
+    assert "与其余题目相关" in headers and "需要复核之处" in headers and "答对率" in headers
+    assert not {"item_rest_correlation", "flags", "p_correct", "items"} & set(headers)
+    # The table and the summary, the API, stay in English.
+    assert "negative item-rest correlation: check the key" in result.items.set_index("item").at["lasers", "flags"]
+    assert any(note.startswith("DIF by sex: 20 respondent(s)") for note in result.summary["notes"])
+    assert "check the key" in render_item_report(result, "en")
+
+
+def test_an_item_everyone_got_right_has_blank_dif_not_infinity(tmp_path):
+    data = simulate(NSF, 300, seed=12)
+    data["viruses"] = 2.0  # everyone right
+    result = literacy.item_analysis(data, NSF)
+    row = result.items.set_index("item").loc["viruses"]
+    for column in ("sex", "urban_rural"):
+        assert math.isnan(row[f"dif_{column}_odds_ratio"]) and math.isnan(row[f"dif_{column}_delta"])
+    out = tmp_path / "items.csv"
+    assert CliRunner().invoke(main, ["items", str(_csv(tmp_path, data)), "-q", "nsf-knowledge", "-o",
+                                     str(out)]).exit_code == 0  # fmt: skip
+    rows = out.read_text(encoding="utf-8-sig").splitlines()
+    header, viruses = rows[0].split(","), next(row for row in rows if row.startswith('"viruses"')).split(",")
+    cells = {column.strip('"'): cell for column, cell in zip(header, viruses, strict=True)}
+    assert cells["dif_sex_odds_ratio"] == cells["dif_urban_rural_odds_ratio"] == cells["dif_sex_delta"] == ""
+    # A one-sided table (the reference group all right, the focal all wrong) has no finite odds ratio either.
+    one_sided = mantel_haenszel(np.array([1.0, 1, 0, 0]), np.zeros(4), np.array([False, False, True, True]))
+    assert math.isnan(one_sided.odds_ratio) and one_sided.ets_class == ""
+
+
+def test_everyone_right_is_counted_and_a_missing_alpha_is_explained(tmp_path):
+    data = simulate(NSF, 150, seed=13, dont_know=0.0, blank=0.0)
+    data[NSF.item_ids] = [sorted(i.key)[0] for i in NSF.items]
+    result = literacy.item_analysis(data, NSF)
+    rasch = result.summary["rasch"]
+    assert rasch["persons_all_right"] == 150 and rasch["persons_none_right"] == 0 and rasch["persons_used"] == 0
+    assert result.summary["alpha"]["alpha"] is None
+    assert any(note.startswith("Alpha is n/a: fewer than two items have scores that vary") for note in
+               result.summary["notes"])  # fmt: skip
+    shown = CliRunner().invoke(main, ["items", str(_csv(tmp_path, data)), "-q", "nsf-knowledge", "-o",
+                                      str(tmp_path / "items.csv")])  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert "Rasch on 0 respondents (150 all right and 0 none right left out)" in shown.stderr
+    alone = literacy.item_analysis(simulate(NSF, 1, seed=14), NSF)
+    assert "Alpha is n/a: it needs at least two respondents with answers, and there are 1." in alone.summary["notes"]
+
+
+def test_respondents_with_no_answer_are_said(tmp_path):
+    data = simulate(NSF, 300, seed=15)
+    data.loc[:9, NSF.item_ids] = np.nan
+    result = literacy.item_analysis(data, NSF)
+    assert result.summary["persons_no_answer"] == 10 and result.summary["respondents_answering"] == 290
+    assert any(note.startswith("10 respondent(s) answered no item") for note in result.summary["notes"])
+    shown = CliRunner().invoke(main, ["items", str(_csv(tmp_path, data)), "-q", "nsf-knowledge", "-o",
+                                      str(tmp_path / "items.csv")])  # fmt: skip
+    assert shown.exit_code == 0, shown.output
+    assert "over 300 respondents (10 of them with no answer)" in shown.stderr
+    assert "10 respondent(s) answered no item" in shown.stderr
+
+
+def test_xiangcun_reads_as_rural_like_nongcun(tmp_path):
+    data = simulate(NSF, 400, seed=16)
+    words = {"urban": "城镇", "rural": "乡村"}
+    data["urban_rural"] = data["urban_rural"].map(words)
+    data.loc[:4, "urban_rural"] = "农村"
+    assert set(literacy.read(data, NSF)["urban_rural"]) == {"urban", "rural"}
+    shown = CliRunner().invoke(main, ["items", str(_csv(tmp_path, data)), "-q", "nsf-knowledge", "--format", "json"])
+    assert shown.exit_code == 0, shown.output
+    dif = json.loads(shown.stdout)["metadata"]["summary"]["dif"]["urban_rural"]
+    assert (dif["reference"], dif["focal"]) == ("urban", "rural")
+    assert dif["n_focal"] == int(data["urban_rural"].isin(["乡村", "农村"]).sum())
+
+
+def test_the_readme_item_analysis_example_runs_as_written(tmp_path, monkeypatch):
+    """The commands of the README's "Item analysis" section, on the shipped
+    sample data: the instrument is shipped and the raw export goes through
+    validate first."""
+    readme = (REFERENCE.parents[1] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Item analysis", 1)[1].split("\n## ", 1)[0]
+    commands = [line.strip() for line in section.splitlines() if line.startswith("    literacy ")]
+    assert [c.split()[1] for c in commands] == ["validate", "items"]
+    (tmp_path / "sample_data").symlink_to(REFERENCE.parents[1] / "sample_data", target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    for command in commands:
+        done = CliRunner().invoke(main, command.split()[1:])
+        assert done.exit_code == 0, (command, done.output)
+    assert (tmp_path / "items.html").exists() and (tmp_path / "items.json").exists()
+    for words in ("`.items`", "`.summary`", "`.abilities`", "run `literacy validate` on a", "zero or negative weight",
+                  "`--by sex` included", "alphabetical order"):  # fmt: skip
+        assert words in section.replace("\n", " "), words
+
+
+def test_the_sex_reference_is_male_even_when_women_are_more():
+    data = ORDER_DATA.assign(sex=np.where(np.arange(len(ORDER_DATA)) % 3 == 0, "male", "female"))
+    result = literacy.item_analysis(data, NSF, by="sex")
+    assert (result.summary["dif"]["sex"]["reference"], result.summary["dif"]["sex"]["focal"]) == ("male", "female")
+    other = literacy.item_analysis(data.assign(g=data["sex"].map({"male": "b", "female": "a"})), NSF, by="g")
+    assert other.summary["dif"]["g"]["reference"] == "a"  # any other column: the larger group
+
+
+@pytest.mark.parametrize("name", ["rep.pdf", "rep", "-"])
+def test_a_report_not_named_html_is_refused_and_nothing_written(tmp_path, name):
+    out = tmp_path / "items.csv"
+    target = name if name == "-" else str(tmp_path / name)
+    done = CliRunner().invoke(main, ["items", str(_csv(tmp_path, ORDER_DATA)), "-q", "nsf-knowledge", "-o", str(out),
+                                     "--report", target])  # fmt: skip
+    assert done.exit_code == 1 and done.output.startswith("Error: --report writes an HTML page")
+    assert "Traceback" not in done.output
+    assert not out.exists() and not (tmp_path / name).exists()
+
+
+def test_the_last_line_names_the_flagged_items_and_the_report_fits_a_laptop(tmp_path):
+    data = simulate(NSF, 600, seed=11).assign(viruses=2.0, odds1=8)  # everyone right; everyone don't know
+    source = _csv(tmp_path, data)
+    result = literacy.item_analysis(data, with_key(NSF, "lasers", 1))
+    from literacy.report.items import render_item_report
+
+    page = render_item_report(result, "en")
+    whole = page.split("<h2>All items</h2>", 1)[1]
+    headers = re.findall(r"<th>(.*?)</th>", whole)
+    assert len(headers) == 12 + 2 + 1  # the base columns, one DIF column per grouping, the flags
+    assert max(len(h) for h in headers) <= 40 and "_" not in "".join(headers[:-3])
+    assert 'class="flags">negative item-rest correlation' in whole
+    shown = CliRunner().invoke(main, ["items", str(source), "-q", "nsf-knowledge", "-o", str(tmp_path / "i.csv")])
+    assert shown.exit_code == 0, shown.output
+    flagged = list(literacy.item_analysis(data, NSF).flagged["item"])
+    assert {"viruses", "odds1"} <= set(flagged)
+    assert f"{len(flagged)} item(s) flagged ({', '.join(flagged)})." in shown.stderr

@@ -31,6 +31,7 @@ class Reliability:
     items_used: int
     item_rest_correlation: np.ndarray
     alpha_if_deleted: np.ndarray
+    why_missing: str = ""  # when alpha is NaN: why (a key of analysis._WORDS), else ""
 
 
 def pairwise_covariance(scores: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -85,14 +86,19 @@ def reliability(scores: np.ndarray, weights: np.ndarray | None = None, level: fl
     rest_r = np.full(k, np.nan)
     if_deleted = np.full(k, np.nan)
     if k == 0 or n < 2:
-        return Reliability(float("nan"), float("nan"), float("nan"), n, 0, rest_r, if_deleted)
+        return Reliability(float("nan"), float("nan"), float("nan"), n, 0, rest_r, if_deleted,
+                           "alpha_few_respondents" if k else "alpha_few_items")  # fmt: skip
     full = pairwise_covariance(scores, weights)
     variance = np.diag(full)
     varies = np.isfinite(variance) & (variance > 1e-12)
     used = np.flatnonzero(varies)
     cov = full[np.ix_(used, used)]
+    if len(used) < 2:
+        return Reliability(float("nan"), float("nan"), float("nan"), n, len(used), rest_r, if_deleted,
+                           "alpha_few_items" if k < 2 else "alpha_no_variation")  # fmt: skip
     if np.isnan(cov).any():  # two items never answered by the same respondent
-        return Reliability(float("nan"), float("nan"), float("nan"), n, len(used), rest_r, if_deleted)
+        return Reliability(float("nan"), float("nan"), float("nan"), n, len(used), rest_r, if_deleted,
+                           "alpha_no_overlap")  # fmt: skip
     alpha = cronbach_alpha(cov)
     lower, upper = feldt_interval(alpha, n, len(used), level)
     if len(used) >= 2:
@@ -105,4 +111,5 @@ def reliability(scores: np.ndarray, weights: np.ndarray | None = None, level: fl
             kept = len(used) - 1
             if kept >= 2:
                 if_deleted[used] = kept / (kept - 1) * (1.0 - (np.trace(cov) - diag) / without)
-    return Reliability(alpha, lower, upper, n, len(used), rest_r, if_deleted)
+    why = "" if np.isfinite(alpha) else "alpha_no_covariance"
+    return Reliability(alpha, lower, upper, n, len(used), rest_r, if_deleted, why)

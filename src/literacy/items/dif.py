@@ -18,11 +18,15 @@ right/wrong) is pooled over the rest-score strata (Holland & Thayer 1988):
   and |delta| is significantly above 1 (one-sided 5%); B otherwise.
 
 Strata in which only one group is present add nothing to alpha_MH or the
-test and are left out (R's ``mantelhaen.test`` refuses them).
+test and are left out (R's ``mantelhaen.test`` refuses them). When alpha_MH
+is not a positive finite number (the item everyone right or everyone wrong,
+or one side of every table empty) every statistic is NaN: a blank cell, never
+``inf``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,9 +65,10 @@ def mantel_haenszel(right: np.ndarray, rest: np.ndarray, focal: np.ndarray) -> M
         return none
     numerator = (tables[:, 0, 0] * tables[:, 1, 1] / tables.sum(axis=(1, 2))).sum()
     denominator = (tables[:, 0, 1] * tables[:, 1, 0] / tables.sum(axis=(1, 2))).sum()
-    if numerator <= 0 or denominator <= 0:  # a zero or infinite common odds ratio
-        return MantelHaenszel(float(numerator / denominator) if denominator > 0 else float("inf"), float("nan"),
-                              float("nan"), float("nan"), float("nan"), "", len(tables))  # fmt: skip
+    if numerator <= 0 or denominator <= 0:
+        # alpha_MH is 0/0 (everyone right or everyone wrong), 0 or infinite: delta
+        # is undefined or infinite, so nothing is reported (blank, not "inf").
+        return dataclasses.replace(none, strata=len(tables))
     table = StratifiedTable(np.transpose(tables, (1, 2, 0)))
     odds_ratio = float(table.oddsratio_pooled)
     delta = ETS_DELTA_SCALE * float(np.log(odds_ratio))

@@ -125,8 +125,11 @@ def fit_rasch(correct: np.ndarray) -> RaschFit:
             break
         items = keep
     used_items = np.flatnonzero(items)
-    answered = (present & items).sum(axis=1)
-    raw = (x * items).sum(axis=1)
+    # Extreme persons are counted over the items kept, or over all items when
+    # none is kept (everyone right on everything is 'all right', not nobody).
+    counting = items if items.any() else np.ones(k, dtype=bool)
+    answered = (present & counting).sum(axis=1)
+    raw = (x * counting).sum(axis=1)
     counted = ~no_answer & (answered > 0)
     all_right = int((counted & (raw == answered)).sum())
     none_right = int((counted & (raw == 0)).sum())

@@ -29,7 +29,9 @@ h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:2px solid #ddd;padding-botto
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}th,td{border:1px solid #ccc;padding:.25em .5em;
 text-align:left;vertical-align:top}th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.flagged td{background:#fff4e5}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #eee}
-figcaption,.note{font-size:.9em;color:#555}.wide{overflow-x:auto}
+figcaption,.note{font-size:.9em;color:#555}.wide{overflow-x:auto;max-width:100%}
+td.num,td.code{white-space:nowrap}td.flags{min-width:16em;max-width:30em}
+.warning{background:#fde0dd;border-left:4px solid #c51b8a;padding:.5em .8em}
 """
 
 _TEXT = {
@@ -46,12 +48,44 @@ _TEXT = {
     "notes": {"zh": "说明", "en": "Notes"},
     "whole": {"zh": "全卷", "en": "Whole test"},
     "date": {"zh": "生成日期", "en": "Made on"},
+    "lower": {"zh": "Feldt {level:.0%} 下限", "en": "Feldt {level:.0%} lower"},
+    "upper": {"zh": "Feldt {level:.0%} 上限", "en": "Feldt {level:.0%} upper"},
+    "dif": {"zh": "DIF：{column}（ETS 等级 delta）", "en": "DIF by {column} (ETS class, delta)"},
+    "full_note": {
+        "zh": "DIF 的优势比和 p 值见 CSV/JSON 题目表。",
+        "en": "The DIF odds ratios and p-values are in the CSV/JSON item table.",
+    },
+}
+# Column headers of the report, short and able to wrap; the CSV and JSON
+# keep the column names (they are the API).
+_HEADERS = {
+    "item": {"zh": "题目", "en": "item"},
+    "dimension": {"zh": "维度", "en": "dimension"},
+    "n": {"zh": "作答人数", "en": "n"},
+    "p_correct": {"zh": "答对率", "en": "p correct"},
+    "dont_know_share": {"zh": "“不知道”比例", "en": "don't know"},
+    "missing_share": {"zh": "缺答比例", "en": "missing"},
+    "item_rest_correlation": {"zh": "与其余题目相关", "en": "item-rest correlation"},
+    "alpha_if_deleted": {"zh": "删除该题后的 α", "en": "alpha if deleted"},
+    "rasch_difficulty": {"zh": "Rasch 难度", "en": "Rasch difficulty"},
+    "rasch_se": {"zh": "难度标准误", "en": "SE"},
+    "infit": {"zh": "加权拟合均方 (infit)", "en": "infit"},
+    "outfit": {"zh": "未加权拟合均方 (outfit)", "en": "outfit"},
+    "flags": {"zh": "需要复核之处", "en": "what to check"},
+    "alpha": {"zh": "α", "en": "alpha"},
+    "items": {"zh": "题数", "en": "items"},
 }
 _PERCENT = ("p_correct", "dont_know_share", "missing_share")
 
 
-def _t(key: str, lang: str) -> str:
-    return _TEXT[key]["zh" if lang == "zh" else "en"]
+def _t(key: str, lang: str, **values: Any) -> str:
+    text = _TEXT[key]["zh" if lang == "zh" else "en"]
+    return text.format(**values) if values else text
+
+
+def _header(column: str, lang: str) -> str:
+    """A column's header in ``lang`` (a column without one: its name)."""
+    return _HEADERS[column]["zh" if lang == "zh" else "en"] if column in _HEADERS else column
 
 
 def render_item_report(analysis: ItemAnalysis, lang: str = "zh") -> str:
@@ -69,9 +103,14 @@ def render_item_report(analysis: ItemAnalysis, lang: str = "zh") -> str:
         f"n = {int(summary['respondents'])}</p>",
         f"<h2>{esc(_t('flagged', lang))}</h2>",
     ]
-    flagged = analysis.flagged
+    table = table.assign(flags=analysis.flags_in(lang))
+    notes = analysis.notes_in(lang)
+    if summary.get("small_sample"):
+        parts.insert(-1, f'<p class="warning">{esc(notes[0])}</p>')
+    flagged = table.loc[analysis.flagged.index]
     if len(flagged):
-        parts.append(_html_table(flagged[["item", "dimension", "p_correct", "item_rest_correlation", "flags"]]))
+        shown = flagged[["item", "dimension", "p_correct", "item_rest_correlation", "flags"]]
+        parts.append(_html_table(shown, lang))
     else:
         parts.append(f"<p>{esc(_t('none_flagged', lang))}</p>")
     png = item_map(analysis, lang)
@@ -81,34 +120,54 @@ def render_item_report(analysis: ItemAnalysis, lang: str = "zh") -> str:
         f'<figure><img alt="{esc(_t("map", lang))}" src="data:image/png;base64,{encoded}">'
         f"<figcaption>{esc(_t('map_caption', lang))}</figcaption></figure>",
         f"<h2>{esc(_t('reliability', lang))}</h2>",
-        _html_table(_reliability_rows(summary, lang)),
+        _html_table(_reliability_rows(summary, lang), lang),
     ]
-    if summary.get("notes"):
+    if notes:
         parts.append(f"<h2>{esc(_t('notes', lang))}</h2><ul>")
-        parts += [f"<li>{esc(str(note))}</li>" for note in summary["notes"]]
+        parts += [f"<li>{esc(note)}</li>" for note in notes]
         parts.append("</ul>")
     parts += [
         f"<h2>{esc(_t('items', lang))}</h2>",
-        f'<div class="wide">{_html_table(table, flag_rows=True)}</div>',
+        f'<div class="wide">{_html_table(_full_table(table, summary, lang), lang, flag_rows=True)}</div>',
+        f'<p class="note">{esc(_t("full_note", lang))}</p>' if summary.get("dif") else "",
         "</body></html>",
     ]
     return "\n".join(parts) + "\n"
 
 
+def _full_table(table: pd.DataFrame, summary: dict[str, Any], lang: str) -> pd.DataFrame:
+    """The whole item table as the report shows it: one DIF column per
+    grouping (ETS class and delta) instead of four, the flags last; narrow
+    enough for a laptop screen."""
+    from literacy.items.analysis import BASE_COLUMNS, _group_label
+
+    shown = table[BASE_COLUMNS].copy()
+    for column in summary.get("dif", {}):
+        label = _group_label(column, None) if lang == "zh" else column
+        classes = table[f"dif_{column}_class"].astype(str).to_numpy()
+        deltas = table[f"dif_{column}_delta"].to_numpy(dtype=float)
+        cells = zip(classes, deltas, strict=True)
+        shown[_t("dif", lang, column=label)] = [
+            f"{klass} {delta:+.2f}" if klass and math.isfinite(delta) else "" for klass, delta in cells
+        ]
+    shown["flags"] = table["flags"]
+    return shown
+
+
 def _reliability_rows(summary: dict[str, Any], lang: str) -> pd.DataFrame:
-    rows = [{"": _t("whole", lang), **_alpha_cells(summary["alpha"])}]
+    rows = [{"": _t("whole", lang), **_alpha_cells(summary["alpha"], lang)}]
     for dimension_id, record in summary["dimensions"].items():
         label = record["label"]["zh" if lang == "zh" else "en"]
-        rows.append({"": f"{label} ({dimension_id})", **_alpha_cells(record)})
+        rows.append({"": f"{label} ({dimension_id})", **_alpha_cells(record, lang)})
     return pd.DataFrame(rows)
 
 
-def _alpha_cells(record: dict[str, Any]) -> dict[str, Any]:
+def _alpha_cells(record: dict[str, Any], lang: str) -> dict[str, Any]:
     level = record.get("level") or 0.95
     return {
         "alpha": record["alpha"],
-        f"Feldt {level:.0%} lower": record["feldt_lower"],
-        f"Feldt {level:.0%} upper": record["feldt_upper"],
+        _t("lower", lang, level=level): record["feldt_lower"],
+        _t("upper", lang, level=level): record["feldt_upper"],
         "items": record["items"],
         "n": record["n"],
     }
@@ -129,17 +188,22 @@ def _cell(column: str, value: Any) -> tuple[str, bool]:
     return str(value), False
 
 
-def _html_table(frame: pd.DataFrame, *, flag_rows: bool = False) -> str:
+def _html_table(frame: pd.DataFrame, lang: str = "en", *, flag_rows: bool = False) -> str:
+    """``frame`` as an HTML table, its headers in ``lang`` (the cells are
+    formatted by the English column names)."""
     esc = html.escape
-    head = "".join(f"<th>{esc(str(column))}</th>" for column in frame.columns)
+    keys = [str(column) for column in frame.columns]
+    head = "".join(f"<th>{esc(_header(key, lang))}</th>" for key in keys)
     rows = []
-    for record in frame.to_dict("records"):
+    for values in frame.itertuples(index=False, name=None):
         cells = []
-        for column, value in record.items():
-            text, number = _cell(str(column), value)
-            cells.append(f'<td class="num">{esc(text)}</td>' if number else f"<td>{esc(text)}</td>")
-        klass = ' class="flagged"' if flag_rows and record.get("flags") else ""
-        rows.append(f"<tr{klass}>{''.join(cells)}</tr>")
+        for key, value in zip(keys, values, strict=True):
+            text, number = _cell(key, value)
+            klass = "num" if number else "flags" if key == "flags" else "code" if key.startswith("DIF") else ""
+            cells.append(f'<td class="{klass}">{esc(text)}</td>' if klass else f"<td>{esc(text)}</td>")
+        flagged = flag_rows and "flags" in keys and values[keys.index("flags")]
+        opening = '<tr class="flagged">' if flagged else "<tr>"
+        rows.append(f"{opening}{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
