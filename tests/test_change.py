@@ -119,7 +119,7 @@ def _assert_like_r(table: pd.DataFrame, key: str) -> None:
 def test_the_change_between_two_estimated_waves_matches_r_survey():
     # R: one stacked design with the two samples as separate strata, svyby + svycontrast (zero covariance).
     now, before = _api_estimates()
-    table = change(now, before, year=2001, previous_year=2000, standard="api", previous_standard="api",
+    table = change(now, before, year=2001, previous_year=2000, standard="cast-2024", previous_standard="cast-2024",
                    domain="stype")  # fmt: skip
     assert sorted(table["stype"]) == ["E", "H", "M"] and table["note_key"].eq("").all()
     _assert_like_r(table, "microdata")
@@ -128,11 +128,11 @@ def test_the_change_between_two_estimated_waves_matches_r_survey():
 def test_published_figures_with_and_without_standard_errors_match_r():
     now, _ = _api_estimates(level=0.90)  # the interval at the estimates' own level
     published = pd.DataFrame(R["published"])
-    with_se = change(now, published, year=2001, previous_year=1999, standard="api", previous_standard="api",
+    with_se = change(now, published, year=2001, previous_year=1999, standard="cast-2024", previous_standard="cast-2024",
                      domain="stype")  # fmt: skip
     _assert_like_r(with_se, "with_se")
-    fixed = change(now, published.drop(columns="se"), year=2001, previous_year=1999, standard="api",
-                   previous_standard="api", domain="stype")  # fmt: skip
+    fixed = change(now, published.drop(columns="se"), year=2001, previous_year=1999, standard="cast-2024",
+                   previous_standard="cast-2024", domain="stype")  # fmt: skip
     _assert_like_r(fixed, "fixed")
     assert fixed["note_key"].eq("fixed_previous").all()
 
@@ -144,10 +144,10 @@ def test_published_figures_with_and_without_standard_errors_match_r():
 @given(st.permutations(range(3)), st.permutations(range(3)))
 def test_row_order_changes_no_number(order_now, order_before):
     now, before = _api_estimates()
-    reference = change(now, before, year=2001, previous_year=2000, standard="api", domain="stype",
-                       previous_standard="api").set_index("stype").sort_index()  # fmt: skip
+    reference = change(now, before, year=2001, previous_year=2000, standard="cast-2024", domain="stype",
+                       previous_standard="cast-2024").set_index("stype").sort_index()  # fmt: skip
     shuffled = change(now.iloc[list(order_now)], before.iloc[list(order_before)], year=2001, previous_year=2000,
-                      standard="api", previous_standard="api", domain="stype")
+                      standard="cast-2024", previous_standard="cast-2024", domain="stype")
     shuffled = shuffled.set_index("stype").sort_index()
     pd.testing.assert_frame_equal(shuffled, reference)
 
@@ -304,3 +304,171 @@ def test_a_configuration_names_published_figures_or_microdata_not_both(tmp_path)
 
 def test_the_schema_words_are_those_of_the_function():
     assert get_args(PreviousUnit) == PREVIOUS_UNITS
+
+
+# ---------------------------------------------------------------- what a new user got wrong (reports-findings)
+
+
+def _change_files(tmp_path: Path, previous: str) -> list[str]:
+    """CURRENT and PREVIOUS written as files, and the arguments of `literacy change` on them."""
+    current, earlier = tmp_path / "current.csv", tmp_path / "previous.csv"
+    _current(df=[40, 40]).to_csv(current, index=False)
+    earlier.write_text(previous, encoding="utf-8")
+    return ["change", str(current), str(earlier), "--year", "2025", "--previous-year", "2020", "--standard",
+            "cast-2024", "--previous-standard", "cast-2024", "-o", str(tmp_path / "change.csv")]  # fmt: skip
+
+
+def _refused(args: list[str], tmp_path: Path, *sentences: str) -> str:
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    for sentence in sentences:
+        assert sentence in result.output, result.output
+    assert not (tmp_path / "change.csv").exists()
+    return result.output
+
+
+def test_percent_over_proportions_is_refused(tmp_path):
+    # Finding 1: unit percent over a file of proportions made 0.09 "0.09%" and a change of +11 points.
+    args = _change_files(tmp_path, "city,estimate,se\nwuhai,0.09,\nxuzhou,0.117,0.01\n")
+    _refused([*args, "--previous-unit", "percent"], tmp_path, "all below 1", "leave out --previous-unit percent")
+    config = run_config(tmp_path / "run", previous={"estimates": str(tmp_path / "previous.csv"), "year": 2020,
+                                                    "standard": "cast-2024", "unit": "percent"})  # fmt: skip
+    with pytest.raises(LiteracyError, match="not plausible as percent"):
+        run(config, output=tmp_path / "out")
+    assert not (tmp_path / "out" / "change.csv").exists() and not (tmp_path / "out" / "report.md").exists()
+    # Percent that holds percent still works (a proportion's file is read as it is).
+    assert CliRunner().invoke(main, args).exit_code == 0
+
+
+def test_a_standard_error_in_points_next_to_proportions_is_refused(tmp_path):
+    # Finding 2: se 1.2 (points) beside estimates 0.09 gave a previous se of "120.00" and intervals of +-300 points.
+    args = _change_files(tmp_path, "city,estimate,se\nwuhai,0.09,1.2\nxuzhou,0.117,1.5\n")
+    _refused(args, tmp_path, "standard error for wuhai is 1.2, more than a proportion's can be (at most 0.5)",
+             "give 0.012 for 1.2 points")  # fmt: skip
+    too_large = _change_files(tmp_path, "city,estimate,se\nwuhai,9,60\n")
+    _refused([*too_large, "--previous-unit", "percent"], tmp_path, "more than a percent's can be (at most 50).")
+
+
+@pytest.mark.parametrize("option", ["--standard", "--previous-standard"])
+def test_a_misspelt_standard_is_not_a_known_instrument(tmp_path, option):
+    # Finding 3: cast-2042 was taken as a standard of its own, every row "not like for like".
+    args = _change_files(tmp_path, "city,estimate\nwuhai,0.09\n")
+    args[args.index(option) + 1] = "cast-2042"
+    output = _refused(args, tmp_path, "'cast-2042' is not a known instrument", "cast-2024, crisp-classic")
+    assert len(output.strip().splitlines()) == 1
+    # The same check as -q: an instrument file is a standard too, and compared by its id.
+    copy = tmp_path / "local.yaml"
+    copy.write_text((REPO / "questionnaires" / "cast-2024.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    args[args.index(option) + 1] = str(copy)
+    done = CliRunner().invoke(main, args)
+    assert done.exit_code == 0, done.output
+    assert pd.read_csv(tmp_path / "change.csv", encoding="utf-8-sig")["like_for_like"].all()
+
+
+def test_a_misspelt_standard_in_a_run_or_the_file_is_refused(tmp_path):
+    (tmp_path / "previous.csv").write_text("city,estimate\nwuhai,0.09\n", encoding="utf-8")
+    config = run_config(tmp_path, previous={"estimates": "previous.csv", "year": 2020, "standard": "crisp-clasic"})
+    with pytest.raises(LiteracyError, match="previous standard 'crisp-clasic' is not a known instrument") as caught:
+        run(config)
+    assert "\n" not in str(caught.value) and not (tmp_path / "out").exists()  # refused before any work
+    per_row = pd.DataFrame({"city": ["wuhai"], "estimate": [0.09], "standard": ["crisp-clasic"]})
+    with pytest.raises(LiteracyError, match="'crisp-clasic' is not a known instrument"):
+        change(_current(), per_row, year=2025, previous_year=2020, standard="cast-2024")
+
+
+def test_reversed_years_are_refused(tmp_path):
+    # Finding 4: --year 2020 --previous-year 2025 gave a table with the years swapped.
+    args = _change_files(tmp_path, "city,estimate\nwuhai,0.09\n")
+    args[args.index("--year") + 1], args[args.index("--previous-year") + 1] = "2020", "2025"
+    _refused(args, tmp_path, "previous survey's year 2025 is not before this survey's year 2020")
+    args[args.index("--year") + 1] = "2025"  # the same year is not a previous survey either
+    _refused(args, tmp_path, "year 2025 is not before")
+    (tmp_path / "previous.csv").write_text("city,estimate\nwuhai,0.09\n", encoding="utf-8")
+    config = run_config(tmp_path, previous={"estimates": "previous.csv", "year": 2024, "standard": "cast-2024"})
+    with pytest.raises(LiteracyError, match="previous: year 2024 is not before the survey year 2024"):
+        run(config)
+    assert not (tmp_path / "out").exists()
+
+
+def test_previous_figures_without_a_city_column_say_so(tmp_path):
+    # Finding 13: "The previous figures name (overall), which the current estimates do not have".
+    args = _change_files(tmp_path, "estimate,se\n0.09,0.01\n")
+    output = _refused(args, tmp_path, "need a city column saying whose figure each is", "wuhai, xuzhou")
+    assert "(overall)" not in output
+    blank = _change_files(tmp_path, "city,estimate\n,0.09\nwuhai,0.1\n")
+    _refused(blank, tmp_path, "has no city (a blank cell)")
+
+
+def test_group_gaps_with_a_group_at_0_percent_are_flagged():
+    # Finding 6: 0 of 35 farmers in Wuhai are literate; the gap showed p<0.001 with an empty note.
+    from literacy import read, score, validate
+    from literacy.assessment import disparities
+    from literacy.groups import add_groups
+    from literacy.pipeline import sample_data_dir
+    from literacy.report.data import ReportData
+    from literacy.report.tables import disparities_table
+
+    answers = read(sample_data_dir() / "responses-spss.sav", "cast-2024", platform="spss")
+    scored = add_groups(score(validate(answers, "cast-2024").clean, "cast-2024"))
+    design = Design(scored[scored["scorable"]].reset_index(drop=True), weight="base_weight", strata="district",
+                    psu="community")  # fmt: skip
+    table = disparities(design, "literate", {"group_farmer": (1, 0), "group_cadre_civil_servant": (1, 0),
+                                             "sex": ("male", "female")}, domain="city", domains=["wuhai"])  # fmt: skip
+    rows = table.set_index("group")
+    farmers, cadres, sex = rows.loc["group_farmer"], rows.loc["group_cadre_civil_servant"], rows.loc["sex"]
+    assert farmers["estimate_first"] == 0 and farmers["n_first"] == 35
+    assert farmers["flags"] == "group_at_0_or_100"
+    assert cadres["n_first"] < 30 and cadres["flags"] == "low_n_eff"  # the estimates table's rule and key
+    assert sex["flags"] == "" and sex["n_first"] + sex["n_second"] == (design.data["city"] == "wuhai").sum()
+    assert list(table.columns[-3:]) == ["n_second", "flags", "note"]
+    shown = disparities_table(ReportData(pd.DataFrame(), disparities=table), "zh", text=True)
+    notes = shown.frame.iloc[:, -1].tolist()
+    assert "一组估计为0或100%" in notes[0] and "有效样本量过小" in notes[1] and notes[2] == ""
+    assert shown.grey == [True, True, False]
+    english = disparities_table(ReportData(pd.DataFrame(), disparities=table), "en", text=True)
+    assert "0 or 100%" in english.frame.iloc[0, -1]
+
+
+def test_the_previous_waves_rows_are_reported(two_waves):
+    # Finding 14: the earlier wave's rows read / clean / rejected appeared nowhere.
+    config = _wave_config(two_waves, "w2025/responses-csv.csv", "w2025/margins.csv", output="counted",
+                          previous={"inputs": ["w2020/responses-csv.csv"], "margins": "w2020/margins.csv",
+                                    "year": 2020}, report={"formats": ["md", "json"], "lang": "en"})  # fmt: skip
+    result = CliRunner().invoke(main, ["run", str(config)])
+    assert result.exit_code == 0, result.output
+    raw = pd.read_csv(two_waves / "w2020" / "responses-csv.csv", dtype=str)
+    folder = two_waves / "counted"
+    counts = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["row_counts"]
+    assert counts["previous_input_rows"] == len(raw)
+    assert counts["previous_clean_rows"] + counts["previous_rejected_rows"] == len(raw)
+    assert f"Previous wave: {len(raw)} interviews read = {counts['previous_clean_rows']} clean + " \
+           f"{counts['previous_rejected_rows']} rejected; {counts['previous_scored_rows']} scored." in result.output
+    methods = json.loads((folder / "report.json").read_text(encoding="utf-8"))["methods"]["previous"]
+    assert methods["survey_year"] == 2020 and methods["sample"]["interviews_read"] == len(raw)
+    assert methods["sample"]["rejected"] == counts["previous_rejected_rows"]
+    assert "Previous survey" in (folder / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_small_groups_gap_interval_stays_within_100_points(two_waves):
+    # Three cadres in Xuzhou with 5 design df: the interval of their gap reached +118 points, and the run's own
+    # report then refused its disparities table as "a percentage".
+    config = _wave_config(two_waves, "w2025/responses-csv.csv", "w2025/margins.csv", output="cadres",
+                          disparities={"group_cadre_civil_servant": [1, 0]})  # fmt: skip
+    result = run(config)
+    table = pd.read_csv(result.outputs["disparities.csv"], encoding="utf-8-sig").set_index("jurisdiction")
+    xuzhou = table.loc["xuzhou"]
+    assert xuzhou["n_first"] < 10 and xuzhou["flags"] == "low_n_eff"
+    assert xuzhou["ci_upper"] == 1.0 and xuzhou["estimate"] + 2.57 * xuzhou["se"] > 1  # t(0.975, 5) = 2.57
+    assert table["ci_lower"].ge(-1).all() and "report.md" in result.outputs
+
+
+def test_the_readme_synopsis_says_the_previous_standard_is_needed(tmp_path):
+    # Finding 12: the synopsis showed [--previous-standard ID] as optional, yet every call without it failed.
+    synopsis = next(line for line in (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+                    if line.strip().startswith("literacy change CURRENT"))  # fmt: skip
+    assert "--previous-standard ID" in synopsis and "[--previous-standard" not in synopsis
+    args = _change_files(tmp_path, "city,estimate\nwuhai,0.09\n")
+    del args[args.index("--previous-standard") : args.index("--previous-standard") + 2]
+    _refused(args, tmp_path, "Say which standard the previous figures were scored under (--previous-standard")
+    (tmp_path / "previous.csv").write_text("city,estimate,standard\nwuhai,0.09,crisp-classic\n", encoding="utf-8")
+    assert CliRunner().invoke(main, args).exit_code == 0  # a standard column is the other way to say it

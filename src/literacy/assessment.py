@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from literacy.errors import LiteracyError, spell
-from literacy.instrument import Instrument, Text
+from literacy.instrument import Instrument, Text, load_instrument, shipped_ids
 from literacy.labels import domain_columns
 from literacy.plans import CountedTarget, Plan, load_plan
 
@@ -92,6 +93,13 @@ DISPARITY_UNITS = {
     "ci_lower": "points",
     "ci_upper": "points",
 }
+# The flags of a group-gap row (``disparities``), in the words of the
+# estimates table's flags: "low_n_eff" is its key for the same rule.
+DISPARITY_FLAGS = {
+    "group_at_0_or_100": Text("一组估计为0或100%，差距的区间和检验不可靠",
+                              "a group's estimate is 0 or 100%: the gap's interval and test are not reliable"),
+    "low_n_eff": Text("一组有效样本量过小", "a group's effective sample size is too small"),
+}  # fmt: skip
 # A counted target worded in percent (unit "%" in the plan) is a share: its
 # target, achieved and expected values are proportions ("if_share": percent in
 # the rows whose unit is SHARE_UNIT), other targets count persons, bases, ...
@@ -654,7 +662,49 @@ def disparities(
     table = table.reindex(columns=columns)
     for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
         table[column] = pd.to_numeric(table[column])
-    return table
+    return _flag_disparities(table, data, outcome, domain)
+
+
+def _flag_disparities(table: pd.DataFrame, data: pd.DataFrame, outcome: str, domain: str) -> pd.DataFrame:
+    """``n_first``, ``n_second`` (interviews with the outcome in each group)
+    and ``flags`` before ``note``, as the estimates table flags a rate: a
+    group at 0 or 100% has no variance of its own, so the gap's interval and
+    test look more certain than they are (``group_at_0_or_100``); a group of
+    fewer than the reliability rule's 30 interviews is ``low_n_eff``. The
+    interval of a difference of proportions ends within -1 and 1 (a group
+    of 3 with 5 df once reached +118 points)."""
+    from literacy.estimation.estimate import Reliability
+
+    valid = data[outcome].notna()
+    places = data.loc[valid, domain].astype(str) if domain in data else None
+    sizes: dict[str, pd.Series] = {}
+    counts: dict[str, list[float]] = {"n_first": [], "n_second": []}
+    for record in table.to_dict("records"):
+        variable = str(record["group"])
+        if variable not in sizes and places is not None and variable in data:
+            sizes[variable] = data.loc[valid].groupby([places, data.loc[valid, variable]], observed=True).size()
+        for column, value in (("n_first", record["first"]), ("n_second", record["second"])):
+            size = sizes.get(variable)
+            found = size.get((str(record["jurisdiction"]), value)) if size is not None else None
+            counts[column].append(float(found) if found is not None else 0.0)
+    n_first, n_second = np.asarray(counts["n_first"]), np.asarray(counts["n_second"])
+    first, second = table["estimate_first"].to_numpy(dtype=float), table["estimate_second"].to_numpy(dtype=float)
+    estimated = ~np.isnan(first) & ~np.isnan(second)
+    at_edge = estimated & (np.isclose(first, 0) | np.isclose(first, 1) | np.isclose(second, 0) | np.isclose(second, 1))
+    small = estimated & (np.minimum(n_first, n_second) < Reliability().min_n_eff)
+    flags = [";".join(key for key, on in (("group_at_0_or_100", edge), ("low_n_eff", few)) if on)
+             for edge, few in zip(at_edge, small, strict=True)]  # fmt: skip
+    out = table.drop(columns="note").assign(n_first=n_first.astype(int), n_second=n_second.astype(int), flags=flags)
+    out["note"] = table["note"].to_numpy()
+    out["ci_lower"], out["ci_upper"] = out["ci_lower"].clip(lower=-1.0), out["ci_upper"].clip(upper=1.0)
+    return out
+
+
+def disparity_flags_text(flags: object, lang: str) -> str:
+    """The flags of a group-gap row in words (:data:`DISPARITY_FLAGS`)."""
+    keys = [k.strip() for k in str(flags).replace(",", ";").split(";")] if isinstance(flags, str) else []
+    return Text("；", "; ").get(lang).join(DISPARITY_FLAGS[k].get(lang) if k in DISPARITY_FLAGS else k
+                                          for k in keys if k)  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -773,10 +823,13 @@ def change(
     without a standard error is taken as fixed (variance 0). The interval
     and p-value use Student's t with the Welch-Satterthwaite degrees of
     freedom (v1 + v0)^2 / (v1^2/df1 + v0^2/df0); a published figure has
-    infinite df, a fixed one drops out (df = the current design df). The
-    standards are compared by name (an :class:`Instrument`'s id; two
-    instruments are compared by their standards themselves): the change is
-    ``like_for_like`` only when both waves were scored under the same one.
+    infinite df, a fixed one drops out (df = the current design df). A
+    standard is an instrument (a shipped id, an instrument file or an
+    :class:`Instrument`; a misspelt id is refused): the change is
+    ``like_for_like`` only when both waves were scored under the same
+    instrument, or two whose standards are the same. The previous year must
+    be before ``year``; a standard error above 0.5 (of a proportion) and
+    percent that are all below 1 are refused as the wrong unit.
     Shares are proportions; the change is a difference of proportions.
     """
     if unit not in PREVIOUS_UNITS:
@@ -786,27 +839,37 @@ def change(
     if not 0 < level < 1:
         raise LiteracyError(f"The interval level must be between 0 and 1, not {level}.")
     now = _jurisdiction_rows(current, domain, "current estimates")
-    before = _previous_rows(previous, domain, unit, previous_year, previous_standard)
-    before = _match_previous(now, before, domain)
+    scored_under = known_standard(standard, "standard")
+    fallback = known_standard(previous_standard, "previous standard") if previous_standard is not None else None
+    before = _previous_rows(previous, domain, unit, previous_year, fallback)
+    later = before[before["previous_year"] >= int(year)]
+    if len(later):
+        raise LiteracyError(
+            f"The previous survey's year {int(later['previous_year'].iloc[0])} is not before this survey's year "
+            f"{int(year)}; check {spell('--year and --previous-year', 'year= and previous_year=')} (or the year "
+            "column of the previous figures)."
+        )
+    before = _match_previous(now, before, domain, has_column=domain in previous.columns)
     merged = now.merge(before.drop(columns="_label"), on="_key", how="inner", validate="one_to_one")
     if merged.empty:
         raise LiteracyError(
             f"No jurisdiction has both a current and a previous figure: the current estimates have "
             f"{_keys_text(now)} and the previous figures {_keys_text(before)}."
         )
-    name_now = _standard_name(standard)
-    fallback = _standard_name(previous_standard) if previous_standard is not None else None
-    prev_std = merged["previous_standard"].where(merged["previous_standard"].notna(), fallback)
-    if prev_std.isna().any():
+    name_now = scored_under.id
+    if merged["previous_standard"].isna().any() and fallback is None:
         raise LiteracyError(
             "Say which standard the previous figures were scored under "
             f"({spell('--previous-standard', 'previous_standard=')} an instrument id such as crisp-classic or "
             "cast-2024, or a standard column in the previous file): a change across standards is not like for like."
         )
-    same = prev_std.astype(str).str.strip().str.casefold() == name_now.casefold()
-    if isinstance(standard, Instrument) and isinstance(previous_standard, Instrument):
-        # Two instruments (a renamed copy of cast-2024 scores as cast-2024 does): their standards themselves.
-        same = same | ((prev_std.astype(str) == fallback) & (standard.standard == previous_standard.standard))
+    # A standard per row in the previous file wins over the one handed in; every one is a known instrument.
+    earlier = {name: known_standard(name, "previous standard") for name in merged["previous_standard"].dropna()}
+    instruments = [earlier[name] if pd.notna(name) else fallback for name in merged["previous_standard"]]
+    prev_std = pd.Series([i.id if i else None for i in instruments], index=merged.index, dtype=object)
+    # The same instrument, or two whose standards are the same (a renamed copy of cast-2024 scores as it does).
+    same = pd.Series([i is not None and (i.id.casefold() == name_now.casefold() or i.standard == scored_under.standard)
+                      for i in instruments], index=merged.index, dtype=bool)  # fmt: skip
 
     p1, se1 = merged["estimate"].astype(float), merged["se"].astype(float)
     p0, se0 = merged["previous_estimate"].astype(float), merged["previous_se"].astype(float)
@@ -854,13 +917,21 @@ def change(
     return table
 
 
-def _standard_name(standard: str | Instrument | None) -> str:
+def known_standard(standard: str | Path | Instrument, what: str) -> Instrument:
+    """A standard as the instrument it names: a shipped id or an instrument
+    file, checked as ``-q`` is (a misspelt id is refused, never compared)."""
     if isinstance(standard, Instrument):
-        return standard.id
-    text = "" if standard is None else str(standard).strip()
+        return standard
+    text = str(standard).strip()
     if not text:
-        raise LiteracyError("Name the standard the current estimates were scored under (an instrument id).")
-    return text
+        raise LiteracyError(f"Name the {what} (an instrument id such as cast-2024, or an instrument file).")
+    path = Path(text)
+    if text not in shipped_ids() and path.suffix.lower() not in (".yaml", ".yml") and not path.exists():
+        raise LiteracyError(
+            f"The {what} {text!r} is not a known instrument: use one of {', '.join(shipped_ids())}, or the path "
+            "of an instrument file."
+        )
+    return load_instrument(text)
 
 
 def _keys_text(rows: pd.DataFrame) -> str:
@@ -934,8 +1005,27 @@ def _previous_rows(
             f"The previous estimate for {first['_label']} is {first['estimate']}, not a {unit} "
             f"({'0 to 1' if unit == 'proportion' else '0 to 100'}).{hint}"
         )
+    if unit == "percent" and (estimate_ < 0.01).all():
+        first = rows.iloc[0]
+        setting = spell("--previous-unit percent", "unit='percent'")
+        where = f" for {first['_label']}" if first["_key"] else ""
+        raise LiteracyError(
+            f"The previous estimates are all below 1 ({first['estimate']}{where}), which is not "
+            f"plausible as percent: they look like proportions, so leave out {setting} (unit: percent under "
+            "previous: in a run configuration)."
+        )
     if (se_ < 0).any():
         raise LiteracyError(f"A previous standard error is negative ({float(se_[se_ < 0].iloc[0]) * scale:g}).")
+    too_large = se_ > 0.5  # a proportion's standard error is at most 0.5 (a 0/1 variable's sd)
+    if too_large.any():
+        first = rows.loc[too_large].iloc[0]
+        raw = float(pd.to_numeric(first["se"]))
+        hint = (f": it looks like percentage points, so give {raw / 100:g} for {raw:g} points, in the estimate's unit"
+                if unit == "proportion" else "")  # fmt: skip
+        raise LiteracyError(
+            f"The previous standard error for {first['_label']} is {raw:g}, more than a {unit}'s can be (at most "
+            f"{'0.5' if unit == 'proportion' else '50'}){hint}."
+        )
     if "year" in rows:
         years = pd.to_numeric(rows["year"], errors="coerce")
         if years.isna().any() and year is None:
@@ -975,13 +1065,20 @@ def _plain_rows(previous: pd.DataFrame, domain: str) -> pd.DataFrame:
     return out
 
 
-def _match_previous(now: pd.DataFrame, before: pd.DataFrame, domain: str) -> pd.DataFrame:
+def _match_previous(now: pd.DataFrame, before: pd.DataFrame, domain: str, *, has_column: bool) -> pd.DataFrame:
     """Every previous figure must find its jurisdiction (a misspelt code is an
     error, not a silently missing row); a single overall figure matches a
     one-jurisdiction survey."""
     unknown = before[~before["_key"].isin(now["_key"])]
     if len(unknown) == len(before) == 1 and before["_key"].iloc[0] == "" and len(now) == 1:
         return before.assign(_key=now["_key"].iloc[0], _label=now["_label"].iloc[0])
+    if (unknown["_key"] == "").any():
+        where = (f"a previous figure has no {domain} (a blank cell)" if has_column
+                 else f"the previous figures need a {domain} column")  # fmt: skip
+        raise LiteracyError(
+            f"{where[0].upper()}{where[1:]} saying whose figure each is: the current estimates are by {domain} "
+            f"({_keys_text(now)}), so a figure for the whole area has nothing to be compared with."
+        )
     if len(unknown):
         raise LiteracyError(
             f"The previous figures name {unknown['_label'].iloc[0]}, which the current estimates do not have "

@@ -446,11 +446,13 @@ class PreviousWave(_Strict):
                            "column (city), estimate and, where published, se (a blank se is taken as fixed).",
                            json_schema_extra=_no_default)  # fmt: skip
     unit: PreviousUnit = Field(default="proportion", description="Whether the figures' estimate and se are "
-                               "proportions (0.1056) or percent (10.56).")  # fmt: skip
-    standard: str = Field(default=None, description="The standard the figures were scored under (an instrument id "
-                          "such as crisp-classic or cast-2024); a different one is not like for like.",
-                          json_schema_extra=_no_default)  # fmt: skip
-    year: int = Field(default=None, description="The year of the previous survey.", json_schema_extra=_no_default)
+                               "proportions (0.1056) or percent (10.56); percent with every estimate below 1 is "
+                               "refused.")  # fmt: skip
+    standard: str = Field(default=None, description="The standard the figures were scored under: a shipped "
+                          "instrument id such as crisp-classic or cast-2024, or an instrument file; a different one "
+                          "is not like for like.", json_schema_extra=_no_default)  # fmt: skip
+    year: int = Field(default=None, description="The year of the previous survey, before assessment.year.",
+                      json_schema_extra=_no_default)  # fmt: skip
     inputs: _one_of(scalar=str, mapping=InputFile, many=Annotated[list[_Input], Field(min_length=1)]) = _optional()
     instrument: str = Field(default=None, description="The earlier wave's instrument (default: this survey's).",
                             json_schema_extra=_no_default)  # fmt: skip
