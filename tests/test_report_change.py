@@ -104,7 +104,9 @@ def test_not_like_for_like_is_said_in_every_format(data, tmp_path):
         assert "各维度均达标" in page and "百分制等级" in page  # both standards named
 
 
-def test_the_workbook_keeps_the_change_as_proportions(data, tmp_path):
+def test_the_workbook_keeps_the_change_in_points(data, tmp_path):
+    """The change, headed "(points)", is stored in points (0.031 as 3.1) under
+    a points format, not as a percent; p as a number with "<0.001" below."""
     worked = hand_worked()
     sheet = openpyxl.load_workbook(report(data, tmp_path / "report.xlsx"))["与上次调查比较"]
     head = [c.value for c in sheet[1]]
@@ -113,9 +115,15 @@ def test_the_workbook_keeps_the_change_as_proportions(data, tmp_path):
         for column, value in zip(("change", "ci_lower", "ci_upper", "p_value"), worked[city], strict=True):
             title = header(column, "zh") if column != "ci_lower" else "置信区间下限"
             cell = sheet.cell(row=rows[name], column=head.index(title) + 1)
-            assert cell.value == pytest.approx(value, abs=1e-6), (city, column)
+            scale = 1 if column == "p_value" else 100
+            assert cell.value == pytest.approx(scale * value, abs=1e-4), (city, column)
         shown = sheet.cell(row=rows[name], column=head.index(header("change", "zh")) + 1)
-        assert shown.number_format.startswith("+0.0%")
+        assert shown.number_format == "+0.0;-0.0;0.0" and "%" not in shown.number_format
+        p = sheet.cell(row=rows[name], column=head.index(header("p_value", "zh")) + 1)
+        assert p.number_format == '[<0.001]"<0.001";0.000'
+        for column in ("this_year", "previous_year"):
+            year = sheet.cell(row=rows[name], column=head.index(header(column, "zh")) + 1).value
+            assert isinstance(year, int) and 2000 < year < 2100, (column, year)
 
 
 def test_the_trajectory_chart_shows_both_waves(data, monkeypatch):

@@ -22,7 +22,7 @@ from PIL import Image
 import literacy
 from literacy.cli import main
 from literacy.report import ReportData, report
-from literacy.report.docx import EAST_ASIAN_FONT, TEXT_WIDTH_CM, column_widths
+from literacy.report.docx import EAST_ASIAN_FONT, PADDING_CM, TEXT_WIDTH_CM, column_widths, display_width
 from literacy.report.pdf import docx_to_pdf, soffice
 
 CITIES = ["乌海市", "徐州市", "深圳市"]
@@ -87,7 +87,7 @@ def test_column_widths_keep_a_place_name_whole():
     widths = column_widths(cells, nowrap_first=True, font_pt=8)
     assert sum(widths) == pytest.approx(TEXT_WIDTH_CM)
     one_em = 8 * 0.03528
-    assert widths[0] >= 5 * one_em + 0.38  # five characters and the cell margins: 鄂尔多斯市 on one line
+    assert widths[0] >= 5 * one_em + PADDING_CM  # five characters and the cell margins: 鄂尔多斯市 on one line
     assert widths[2] > widths[1]
 
 
@@ -117,3 +117,70 @@ def test_libreoffice_converts_the_word_report_with_readable_chinese(demo_folder,
     subprocess.run(["pdftoppm", "-r", "40", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True)
     page = np.asarray(Image.open(next(tmp_path.glob("page*.png"))).convert("L"), dtype=float)
     assert (page < 128).mean() > 0.01  # text, table and chart on the first page
+
+
+def _files_report(folder, out, *extra: str) -> CliRunner:
+    """`literacy report` from the files a run wrote, as a new user makes one."""
+    arguments = ["report", str(folder / "assessment.csv"), "--estimates", str(folder / "estimates.csv"),
+                 "--grades", str(folder / "grades.csv"), "--disparities", str(folder / "disparities.csv"),
+                 "--methods", str(folder / "report.json"), "-o", str(out), *extra]  # fmt: skip
+    return CliRunner().invoke(main, arguments)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_no_header_is_narrower_than_its_longest_word(demo_folder, tmp_path, lang):
+    """Finding 8: every column is at least as wide as its header's longest
+    English word ("Estimate", not "Estimat/e") or four Chinese characters
+    (标准误（百分点） in lines of four, not of one or two), at the table's font."""
+    path = tmp_path / f"report-{lang}.docx"
+    made = _files_report(demo_folder, path, "--lang", lang, "--small-area", str(demo_folder / "small_area.csv"))
+    assert made.exit_code == 0, made.output
+    checked = 0
+    for table in docx.Document(str(path)).tables[:-1]:  # the methods table has no header
+        header = table.rows[0].cells
+        size = header[0].paragraphs[0].runs[0].font.size.pt
+        em_cm = size * 0.03528
+        grid = [int(col.get(qn("w:w"))) / 567 for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        for cell, width in zip(header, grid, strict=True):
+            text = cell.text
+            if re.search(r"[\u4e00-\u9fff]", text):
+                latin = max((display_width(w) for w in re.findall(r"[A-Za-z0-9%.]+", text)), default=0)
+                least = max(min(display_width(text), 4.0), latin)
+            else:
+                least = max(display_width(word) for word in text.split())
+            assert width >= least * em_cm + 2 * 0.1, (text, width, size)
+            checked += 1
+    assert checked > 30
+
+
+def test_a_format_that_contradicts_the_extension_is_refused(demo_folder, tmp_path):
+    """Finding 5: --format docx -o r.pdf (a Word file named .pdf) is refused,
+    in one sentence, with nothing written; through the API as well."""
+    for kind, name in (("docx", "r.pdf"), ("pdf", "x.docx"), ("md", "r.html")):
+        made = _files_report(demo_folder, tmp_path / name, "--format", kind)
+        assert made.exit_code == 1 and "Traceback" not in made.output, made.output
+        assert f"says {name.rsplit('.', 1)[1]} but the format asked for is {kind}" in made.output
+        assert not (tmp_path / name).exists()
+    data = ReportData(literacy.read(demo_folder / "assessment.csv"), plans=[literacy.load_plan("wuhai-2021-2025")])
+    with pytest.raises(literacy.LiteracyError, match="report_format="):
+        report(data, tmp_path / "r.xlsx", report_format="json")
+    assert report(data, tmp_path / "r.out", report_format="json").is_file()  # no known extension: the format decides
+
+
+def test_report_from_files_has_the_district_section_only_with_the_district_table(demo_folder, tmp_path):
+    """Finding 12: --small-area (and --district-gaps) give a report made
+    outside `run` its district section; without it the methods leave the
+    small-area model out; a wrong file is refused."""
+    without, with_ = tmp_path / "without.md", tmp_path / "with.md"
+    assert _files_report(demo_folder, without).exit_code == 0
+    made = _files_report(demo_folder, with_, "--small-area", str(demo_folder / "small_area.csv"))
+    assert made.exit_code == 0, made.output
+    plain, districts = without.read_text(encoding="utf-8"), with_.read_text(encoding="utf-8")
+    assert "区县估计" not in plain and "小区域估计" not in plain and "Fay-Herriot" not in plain
+    assert "## 区县估计（小区域估计）" in districts and "小区域估计 / 模型: Fay-Herriot" in districts
+    assert "| 深圳市 | shenzhen-d1 |" in districts
+    wrong = _files_report(demo_folder, tmp_path / "wrong.md", "--small-area", str(demo_folder / "estimates.csv"))
+    assert wrong.exit_code == 1 and "has no column 'district'" in wrong.output and "Traceback" not in wrong.output
+    alone = _files_report(demo_folder, tmp_path / "alone.md", "--district-gaps", str(demo_folder / "estimates.csv"))
+    assert alone.exit_code == 1 and "--small-area" in alone.output
+    assert not (tmp_path / "wrong.md").exists() and not (tmp_path / "alone.md").exists()

@@ -193,3 +193,104 @@ def test_an_english_report_of_a_chinese_assessment_is_in_english(data, tmp_path)
     head = markdown.split("## Change since", 1)[0]
     assert not re.search(r"[\u4e00-\u9fff]", head), head
     assert "| Wuhai |" in head and "- Xuzhou: Not met: the estimate" in head
+
+
+# Findings of the new-user test (reports): 7, 11, 15.
+_PROPER_NAMES = ("Fay-Herriot", "Shapiro-Wilk", "Kish", "EBLUP", "REML", "R survey", "svydesign", "ids", "strata",
+                 "logit", "PSU", "cast-2024")  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["md", "html", "docx", "xlsx"])
+def test_the_methods_section_of_a_chinese_report_is_in_chinese(data, tmp_path, kind):
+    """Finding 7: the instrument by its Chinese title, methods in words,
+    variables by their labels (the column name only in brackets after one),
+    no English sentence: every Latin word left is a proper name or a code."""
+    path = report(data, tmp_path / f"report.{kind}", lang="zh")
+    if kind == "xlsx":
+        sheet = openpyxl.load_workbook(path)["方法"]
+        rows = [(str(a.value), str(b.value)) for a, b in sheet.iter_rows(min_row=2)]
+    elif kind == "docx":
+        rows = [(r.cells[0].text, r.cells[1].text) for r in docx.Document(str(path)).tables[-1].rows]
+    else:
+        text = path.read_text(encoding="utf-8")
+        section = text[text.index("方法说明"):]
+        rows = [tuple(line[2:].split(": ", 1)) for line in section.splitlines() if line.startswith("- ")]
+        if kind == "html":
+            rows = re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", section)
+    values = dict(rows)
+    instrument = next(i for i in list_instruments() if i.id == "cast-2024")
+    assert values["问卷"].startswith(instrument.title.zh)
+    assert values["加权 / 方法"] == "迭代比例拟合（耙式加权）"
+    assert values["抽样设计 / 权重变量"] == "最终权重（校准后）（weight_final）"
+    assert values["抽样设计 / 分层变量"] == "区县（district）"
+    assert "泰勒线性化" in values["方差估计"] and values["抽样设计 / 单一 PSU 层的处理"] == "以总体均值为中心计算"
+    assert values["加权 / 各单位 / 深圳市"].startswith("样本量 ")
+    for item, value in rows:
+        left = re.sub(r"[（(][^）)]*[）)]", "", f"{item} {value}")  # a column name in brackets after its label
+        for name in _PROPER_NAMES:
+            left = left.replace(name, "")
+        assert not re.search(r"[A-Za-z]{2,}", left.replace("R²", "")), (item, value)
+
+
+def test_a_district_is_shown_by_the_name_its_plan_gives_it(data):
+    """Finding 7: district codes as names where a plan names them, else the code."""
+    from dataclasses import replace
+
+    from literacy.plans import DistrictTarget
+
+    named = DistrictTarget(2025, 20.0, "at_least", "达到20%", "test", district="shenzhen-d1",
+                           name=literacy.instrument.Text("福田区", "Futian"))  # fmt: skip
+    plans = [replace(p, district_targets=(named,)) if p.code == "shenzhen" else p for p in data.plans]
+    named_data = replace(data, plans=plans)
+    shown = named_data.readable_districts("zh")["区县"].tolist()
+    assert "福田区" in shown and "shenzhen-d2" in shown and "shenzhen-d1" not in shown
+    assert named_data.readable_districts("en")["District"].tolist()[0] == "Futian"
+
+
+def test_the_workbook_stores_points_as_points_and_years_as_numbers(data, tmp_path):
+    """Finding 11: "(points)" columns hold points under a points format (not
+    1.43%), p-values never show 0.0, years are numbers, plans their titles."""
+    path = report(data, tmp_path / "report.xlsx", lang="zh")
+    sheet = openpyxl.load_workbook(path)["目标差距"]
+    head = [c.value for c in sheet[1]]
+
+    def cell(column: str, row: int = 2):
+        return sheet.cell(row=row, column=head.index(column) + 1)
+
+    first = data.assessment.iloc[0]
+    assert cell("标准误（百分点）").value == pytest.approx(100 * first["se"])
+    assert cell("标准误（百分点）").number_format == "0.00"
+    assert cell("差距（百分点）").value == pytest.approx(100 * first["gap"])
+    assert "%" not in cell("差距（百分点）").number_format
+    assert cell("估计值").value == pytest.approx(first["estimate"]) and cell("估计值").number_format == "0.0%"
+    assert cell("p 值（已达到）").number_format == '[<0.001]"<0.001";0.000'
+    assert all(isinstance(cell(c).value, int) for c in ("调查年份", "目标年份", "基线年份"))
+    assert cell("规划").value == load_plan(str(first["plan"])).title.zh
+    groups = openpyxl.load_workbook(path)["群体差距"]
+    p_column = [c.value for c in groups[1]].index("p 值") + 1
+    assert {groups.cell(row=r, column=p_column).number_format for r in range(2, groups.max_row + 1)} == {
+        '[<0.001]"<0.001";0.000'}
+
+
+def test_markdown_shows_p_below_0_001_as_plain_text(data, tmp_path):
+    """Finding 15: "<0.001" as it is, not "&lt;0.001"; Markdown's specials escaped."""
+    from literacy.report import md_cell
+
+    text = report(data, tmp_path / "report.md", lang="zh").read_text(encoding="utf-8")
+    assert "<0.001" in text and "&lt;" not in text and "&gt;" not in text
+    assert md_cell("a*b* [x](y) `c` <b>") == "a\\*b\\* \\[x\\](y) \\`c\\` \\<b>"
+    assert md_cell("R&D 18-29 <0.05 snake_case") == "R&D 18-29 <0.05 snake_case"
+
+
+def test_a_methods_file_from_an_earlier_version_names_the_instrument_in_chinese():
+    """Finding 7, for `literacy report --methods` with an older report.json
+    (the instrument as one English line): a shipped instrument's Chinese
+    title, but only when the line's title is that instrument's."""
+    from literacy.report.tables import instrument_text
+
+    shipped = next(i for i in list_instruments() if i.id == "cast-2024")
+    line = f"cast-2024 {shipped.version}: {shipped.title.en}"
+    assert instrument_text(line, "zh").startswith(shipped.title.zh) and "cast-2024" in instrument_text(line, "zh")
+    assert instrument_text(line, "en") == f"{shipped.title.en} (cast-2024 {shipped.version})"
+    other = f"cast-2024 {shipped.version}: Our own edition"
+    assert instrument_text(other, "zh").startswith("Our own edition")  # not passed off as the shipped one

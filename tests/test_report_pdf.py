@@ -58,6 +58,7 @@ def test_format_pdf_prints_the_report_with_chromium(demo_folder, tmp_path):
     text = _text(out)
     for word in ("公民科学素质调查", "各地区结果", "乌海市", "徐州市", "深圳市", "未达到"):
         assert word in text, word
+    assert "今后每年" in text  # finding 8: a Chinese header keeps four characters a line, not one
     assert re.search(rf"^\s*1\s*/\s*{pages}\s*$", text, re.MULTILINE)  # the footer's page number
     assert "file://" not in text  # not Chromium's default footer with the temporary file's address
     page = _first_page(out, tmp_path)
@@ -94,3 +95,53 @@ def test_a_pdf_is_never_written_over_without_force(demo_folder, tmp_path):
     with pytest.raises(literacy.LiteracyError, match="force"):
         report(data, out)
     assert out.read_bytes() == b"keep"
+
+
+def _files_data(folder) -> literacy.ReportData:
+    assessment = literacy.read(folder / "assessment.csv")
+    plans = [literacy.load_plan(p) for p in sorted(set(assessment["plan"].astype(str)))]
+    tables = [literacy.read(folder / f"{name}.csv") for name in ("estimates", "grades", "disparities")]
+    return literacy.ReportData(assessment, *tables, plans=plans)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_grade_chart_legend_covers_no_axis_label(demo_folder, monkeypatch, lang):
+    """Finding 9: the legend sits below the axis: it overlaps neither the
+    tick labels nor an axis label (the "%" once sat half under it)."""
+    from literacy.report import charts
+
+    figures = []
+    render = charts._png
+    monkeypatch.setattr(charts, "_png", lambda figure: (figures.append(figure), render(figure))[1])
+    charts.grades_chart(_files_data(demo_folder), lang)
+    figure = figures[0]
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)  # the closed figure, drawn again as saved
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    axis = figure.axes[0]
+    legend = axis.get_legend() or figure.legends[0]
+    box = legend.get_window_extent(renderer)
+    labels = [*axis.get_xticklabels(), axis.xaxis.label]
+    for label in labels:
+        if label.get_text():
+            assert not box.overlaps(label.get_window_extent(renderer)), label.get_text()
+    assert box.y1 <= min(label.get_window_extent(renderer).y0 for label in axis.get_xticklabels()) + 1
+
+
+def test_the_group_gap_chart_takes_the_width_of_the_printed_page(demo_folder):
+    """Finding 10: in the PDF the group-gap chart (many rows, so tall) is
+    not shrunk by the print height limit: it fills the page's width, and its
+    row labels print at 7 pt or more."""
+    from literacy.report import charts, html
+
+    data = _files_data(demo_folder)
+    png = charts.groups_chart(data, "zh")
+    picture = Image.open(__import__("io").BytesIO(png))
+    limit_mm = float(re.search(r"figure img\{[^}]*max-height:(\d+)mm", html._PRINT_CSS)[1])
+    page_mm = 210 - 2 * 0.45 * 25.4  # A4 less Chromium's margins (pdf.py)
+    shown_mm = min(page_mm, limit_mm * picture.width / picture.height)
+    assert shown_mm >= 0.95 * page_mm, shown_mm
+    inches = picture.width / 110  # the chart's own dpi
+    assert 8 * (shown_mm / 25.4) / inches >= 7  # the labels' 8 pt, as printed

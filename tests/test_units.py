@@ -150,8 +150,8 @@ def test_reports_show_percent_of_the_proportions(steps, reports):
     summary = workbook[sheet_name("summary", "en")]
     # The headers are in the report's language (literacy.report.tables.header).
     header = [cell.value for cell in summary[1]]
-    for column, number_format in (("estimate", "0.0%"), ("target", "0.0%"), ("gap", "+0.0%;-0.0%;0.0%"),
-                                  ("se", "0.00%"), ("n", "General")):  # fmt: skip
+    for column, number_format in (("estimate", "0.0%"), ("target", "0.0%"), ("gap", "+0.0;-0.0;0.0"),
+                                  ("se", "0.00"), ("n", "General")):  # fmt: skip
         cell = summary.cell(row=2, column=header.index(column_header(column, "en")) + 1)
         assert cell.number_format == number_format, column
     estimate = summary.cell(row=2, column=header.index(column_header("estimate", "en")) + 1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,13 @@ def report(
     """Write ``data`` as a report; the format defaults to the extension.
     ``lang`` is zh by default, as in every function of the API and the CLI."""
     path = Path(path)
-    kind = report_format or _EXTENSIONS.get(path.suffix.lower())
+    by_extension = _EXTENSIONS.get(path.suffix.lower())
+    kind = report_format or by_extension
+    if report_format and by_extension and by_extension != report_format:
+        raise LiteracyError(
+            f"The file name {path.name} says {by_extension} but the format asked for is {report_format}; "
+            f"name the file .{report_format} (or leave out {spell('--format', 'report_format=')})."
+        )
     if kind not in REPORT_FORMATS:
         raise LiteracyError(
             f"Report format of {path} is unknown; use "
@@ -105,15 +112,21 @@ def render_markdown(data: ReportData, lang: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-_MARKDOWN_ENTITIES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+# Markdown's own specials, escaped with a backslash (CommonMark shows the
+# character itself): emphasis, code, links, strikethrough, backslash; "<" only
+# where it could open an HTML tag, comment or autolink ("<0.001" stays as it
+# is) and "&" only where it could start an entity ("&lt;" would be decoded).
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]~]|<(?=[A-Za-z/!?])|&(?=#?\w+;)|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])")
 
 
 def md_text(value: Any) -> str:
-    """A value as Markdown text: ``&``, ``<`` and ``>`` as HTML entities (a
-    renderer passes raw HTML through, so ``<script>`` in a group value or
-    plan name would run) and line breaks as spaces (a line could start a
-    heading or a list)."""
-    return " ".join(text_or_blank(value).translate(_MARKDOWN_ENTITIES).splitlines())
+    """A value as Markdown text: Markdown's specials escaped with a backslash,
+    so a plain-text reader sees ``<0.001`` (not ``&lt;0.001``) while a
+    renderer shows ``<script>`` in a group value or plan name as text rather
+    than passing it through as raw HTML; line breaks as spaces (a line could
+    start a heading or a list)."""
+    text = _MARKDOWN_SPECIAL.sub(lambda match: "\\" + match.group(0), text_or_blank(value))
+    return " ".join(text.splitlines())
 
 
 def md_cell(value: Any) -> str:

@@ -178,7 +178,8 @@ def _png(figure: plt.Figure) -> bytes:
             if has_cjk(text):
                 artist.set_text(_CJK.sub("?", text))
     buffer = io.BytesIO()
-    figure.tight_layout()
+    if figure.get_layout_engine() is None:  # a constrained figure (a legend outside the axes) keeps its own
+        figure.tight_layout()
     figure.savefig(buffer, format="png", dpi=figure.dpi, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
     return buffer.getvalue()
@@ -293,7 +294,9 @@ def grades_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     pivot = table.pivot_table(index=data.domain, columns="level", values="estimate", sort=False)
     pivot.index = [data.place(code, lang) for code in pivot.index]
     pivot.columns = [data.grade(g, lang) for g in pivot.columns]
-    figure, axis = plt.subplots(figsize=(7, 0.8 + 0.5 * len(pivot)))
+    # Constrained layout: the legend goes below the axis and its tick labels,
+    # never over them, however few rows the chart has.
+    figure, axis = plt.subplots(figsize=(7, 1.3 + 0.5 * len(pivot)), layout="constrained")
     left = pd.Series(0.0, index=pivot.index)
     colours = ["#d7191c", "#fdae61", "#a6d96a", "#1a9641", "#0b6b2f"]
     for index, level in enumerate(pivot.columns):
@@ -306,12 +309,11 @@ def grades_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
         )
         left += pivot[level].fillna(0)
     axis.xaxis.set_major_formatter(PercentFormatter(1.0))
-    axis.set_xlabel("%")
+    axis.set_xlim(0, max(1.0, float(left.max())))
     axis.set_title(t("chart_grades", lang))
-    # Below the "%" label, in two columns when long names would run off the edges.
+    # The ticks say "%"; the legend below them, in two columns when long names would run off the edges.
     long_names = sum(len(str(c)) for c in pivot.columns) > 60
-    axis.legend(fontsize=8, ncol=2 if long_names else len(pivot.columns), loc="upper center",
-                bbox_to_anchor=(0.5, -0.4))  # fmt: skip
+    figure.legend(fontsize=8, ncol=2 if long_names else len(pivot.columns), loc="outside lower center")
     figure.set_dpi(dpi)
     return _png(figure)
 
@@ -322,7 +324,7 @@ def groups_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
         f"{data.place(r.jurisdiction, lang)}: {comparison_text(r.group, r.first, r.second, lang)}"
         for r in table.itertuples()
     ]
-    figure, axis = plt.subplots(figsize=(7.5, 0.7 + 0.32 * max(len(table), 1)))
+    figure, axis = plt.subplots(figsize=(7, 0.8 + 0.3 * max(len(table), 1)))
     for position, row in enumerate(table.itertuples()):
         axis.errorbar(
             row.estimate,
@@ -334,7 +336,7 @@ def groups_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
         )
     axis.axvline(0, color="black", linewidth=1)
     axis.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:+.0f}"))  # points
-    _label_rows(axis, labels, fontsize=7)
+    _label_rows(axis, labels, fontsize=8)
     axis.invert_yaxis()
     axis.set_title(t("chart_groups", lang))
     axis.grid(axis="x", alpha=0.3)
@@ -350,9 +352,10 @@ def districts_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     area = str(model.get("area") or "district")
     domain = model.get("domain")
     labels = [
-        f"{data.place(city, lang)} {district}" if domain else str(district)
+        f"{data.place(city, lang)} {data.district(city, district, lang)}" if domain
+        else data.district(None, district, lang)
         for city, district in zip(table[domain] if domain else [""] * len(table), table[area], strict=True)
-    ]
+    ]  # fmt: skip
     figure, axis = plt.subplots(figsize=(7.5, 1.0 + 0.34 * len(table)))
     for position, row in enumerate(table.itertuples()):
         if pd.notna(row.direct) and pd.notna(row.direct_ci_lower):

@@ -49,7 +49,14 @@ DISTRICT_GAP_UNITS = {
     "gap_upper": "points",
 }
 _SHOWN = {"percent": "{:.1f}%", "points": "{:+.1f}", "se": "{:.2f}"}
-EXCEL_FORMATS = {"percent": "0.0%", "points": "+0.0%;-0.0%;0.0%", "se": "0.00%"}
+# The workbook keeps shares as proportions under a percent format (0.123 as
+# 12.3%); differences and standard errors, headed "(points)", as points
+# (0.031 stored as 3.1): Excel has no format that shows a proportion as points.
+EXCEL_FORMATS = {"percent": "0.0%", "points": "+0.0;-0.0;0.0", "se": "0.00"}
+EXCEL_IN_POINTS = ("points", "se")
+# p-values: three decimals, and "<0.001" below that (never "0.0" for 4e-11).
+EXCEL_P_FORMAT = '[<0.001]"<0.001";0.000'
+
 _SHARE_UNIT_TEXTS = {SHARE_UNIT.zh, SHARE_UNIT.en}
 
 TEXT = {
@@ -289,6 +296,26 @@ class ReportData:
         plan = next((p for p in self.plans if p.code == str(code)), None)
         return plan.name.get(lang) if plan else str(code)
 
+    def district(self, city: object, code: object, lang: str) -> str:
+        """A district code as its name: as a plan's district target names it,
+        or a name column of the district table (``district_name``,
+        ``<area>_name``); else the code itself, never words of another language."""
+        key = text_or_blank(code)
+        for plan in self.plans:
+            if city is not None and text_or_blank(city) and plan.code != text_or_blank(city):
+                continue
+            for target in plan.district_targets:
+                if target.district == key and target.name is not None:
+                    return target.name.get(lang)
+        table = self.small_area
+        area = str((table.attrs.get("small_area") or {}).get("area") or "district")
+        for column in (f"{area}_name_{lang}", "district_name", f"{area}_name"):
+            if column in table.columns and area in table.columns:
+                names = table.loc[table[area].astype(str) == key, column].dropna()
+                if len(names) and text_or_blank(names.iloc[0]).strip():
+                    return text_or_blank(names.iloc[0]).strip()
+        return key
+
     @classmethod
     def from_run(
         cls,
@@ -357,7 +384,8 @@ class ReportData:
         out = pd.DataFrame()
         if domain and domain in table.columns:
             out[t("city", lang)] = [self.place(c, lang) for c in table[domain]]
-        out[t("district", lang)] = table[area].astype(str).to_numpy()
+        cities = table[domain] if domain and domain in table.columns else [None] * len(table)
+        out[t("district", lang)] = [self.district(c, d, lang) for c, d in zip(cities, table[area], strict=True)]
         out[t("interviews", lang)] = table["n"].to_numpy()
         out[t("direct", lang)] = [shown(v, "percent") for v in table["direct"]]
         out[t("direct_ci", lang)] = [interval_text(lo, hi) for lo, hi in
@@ -398,6 +426,38 @@ def interval_text(low: Any, high: Any) -> str:
     if low is None or high is None or pd.isna(low) or pd.isna(high):
         return "–"
     return f"{100 * float(low):.1f}–{100 * float(high):.1f}"
+
+
+SMALL_AREA_COLUMNS = ("n", "direct", "direct_ci_lower", "direct_ci_upper", "eblup", "ci_lower", "ci_upper",
+                      "shrinkage", "flags")  # fmt: skip
+DISTRICT_GAP_COLUMNS = ("jurisdiction", "district", "target", "gap", "gap_lower", "gap_upper", "status")
+
+
+def district_tables(small_area: pd.DataFrame, district_gaps: pd.DataFrame | None = None, *, source: str = "",
+                    gaps_source: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:  # fmt: skip
+    """A district table (``literacy run``'s small_area.csv) and its gaps to
+    district targets (district_gaps.csv) checked for a report made from files:
+    the columns the report shows, and the model's metadata (area and city
+    columns), taken from the columns when the file came without its sidecar."""
+    missing = [c for c in SMALL_AREA_COLUMNS if c not in small_area.columns]
+    model = dict(small_area.attrs.get("small_area") or {})
+    area = str(model.get("area") or "district")
+    if area not in small_area.columns:
+        missing.insert(0, area)
+    if missing:
+        raise LiteracyError(f"{source or 'The district table'} has no column {missing[0]!r}; give the small_area.csv "
+                            "that literacy run writes (with its .meta.json beside it).")  # fmt: skip
+    if not model:
+        model = {"area": area, "domain": "city" if "city" in small_area.columns else None}
+        small_area = small_area.copy()
+        small_area.attrs["small_area"] = model
+    gaps = district_gaps if district_gaps is not None else pd.DataFrame()
+    if not gaps.empty:
+        absent = [c for c in DISTRICT_GAP_COLUMNS if c not in gaps.columns]
+        if absent:
+            raise LiteracyError(f"{gaps_source or 'The district gaps table'} has no column {absent[0]!r}; give the "
+                                "district_gaps.csv that literacy run writes.")  # fmt: skip
+    return small_area, gaps
 
 
 def small_area_method(table: pd.DataFrame) -> dict[str, Any]:
@@ -485,7 +545,12 @@ def methods_section(
     else:
         described = "none (equal weights or the base weight)"
     return {
-        "instrument": f"{instrument.id} {instrument.version}: {instrument.title.en}",
+        # Its title in both languages: a Chinese report names it in Chinese.
+        "instrument": {
+            "id": instrument.id,
+            "version": instrument.version,
+            "title": {"zh": instrument.title.zh, "en": instrument.title.en},
+        },
         "standard": instrument.standard.rule,
         "survey_year": int(year) if isinstance(year, (int, float)) and not isinstance(year, bool) else year,
         "sample": sample_counts(validation, design),

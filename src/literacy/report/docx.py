@@ -221,35 +221,88 @@ def display_width(text: str) -> float:
     return sum(1.0 if _CJK.match(ch) else 0.62 for ch in text)
 
 
+# Cell margins (left and right, each) set on every table, and the width a
+# column needs besides its text: both margins and a little air.
+CELL_MARGIN_CM = 0.1
+PADDING_CM = 2 * CELL_MARGIN_CM + 0.08
+# A column of CJK text keeps at least this many characters on a line (a header
+# such as 标准误（百分点） breaks into lines of four, not of one or two).
+CJK_MIN_CHARACTERS = 4.0
+# The longest first-column text kept on one line: place names (鄂尔多斯市, Inner Mongolia).
+PLACE_NAME_EMS = 12.0
+# Bold header text is a little wider than the regular text it was measured as.
+BOLD = 1.08
+# The font sizes a wide table may step down to before any word would break.
+FONT_SIZES = (8.0, 7.5, 7.0, 6.5)
+_LATIN_RUN = re.compile(r"[^\s\u2e80-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]+")
+
+
 def _latin_words(text: str) -> list[str]:
     """The pieces a Latin cell may break into: the whole cell when short."""
     return [text] if len(text) <= 12 else text.split()
 
 
-def column_widths(cells: list[list[str]], *, nowrap_first: bool, font_pt: float) -> list[float]:
-    """Widths in cm adding up to the text width: each column gets at least its
-    longest word (the first column, place names, its longest cell: a name
-    never breaks), the rest shared in proportion to the longer contents."""
+def _run_pieces(run: str) -> list[str]:
+    """The pieces a long Latin run inside Chinese text (a file name, a URL)
+    may break into: after a hyphen, slash, dot or comma, as Word and
+    LibreOffice break it; a short run (a number, 2021-2025) stays whole."""
+    return [run] if len(run) <= 12 else [p for p in re.split(r"(?<=[-/_.,])", run) if p]
+
+
+def least_width(text: str, *, whole: bool = False) -> float:
+    """The narrowest a cell's text may be set, in ems: the whole text when
+    ``whole``; else its longest Latin word (Latin text breaks at spaces only,
+    a short cell such as "12.0% (2025)" not at all), and CJK text at least
+    :data:`CJK_MIN_CHARACTERS` characters wide (or all of it, if shorter)."""
+    if whole:
+        return display_width(text)
+    if not _CJK.search(text):
+        return max((display_width(w) for w in _latin_words(text)), default=0.0)
+    latin = max((display_width(p) for run in _LATIN_RUN.findall(text) for p in _run_pieces(run)), default=0.0)
+    return max(min(display_width(text), CJK_MIN_CHARACTERS), latin)
+
+
+def header_width(text: str) -> float:
+    """The narrowest a header may be, in ems: its longest word in English
+    (never broken inside a word), about four characters in Chinese."""
+    if not _CJK.search(text):
+        return BOLD * max((display_width(w) for w in text.split()), default=0.0)
+    return BOLD * least_width(text)
+
+
+def minimum_widths(cells: list[list[str]], *, nowrap_first: bool, font_pt: float,
+                   header: bool = True) -> list[float]:  # fmt: skip
+    """Each column's least width in cm at ``font_pt``: its header's longest
+    word and its cells' (the first column, place names, and columns of short
+    cells such as 男 or 城镇: their longest cell, never broken)."""
     em_cm = font_pt * 0.03528  # 1 pt = 0.03528 cm
-    padding = 0.45  # the cell's left and right margins (0.19 cm each) and a little air
-    columns = list(zip(*cells, strict=True)) if cells else []
-    least, wants = [], []
-    for index, column in enumerate(columns):
+    least = []
+    for index, column in enumerate(zip(*cells, strict=True) if cells else []):
         texts = [str(c) for c in column]
-        body = texts[1:] or texts
-        short = max(display_width(c) for c in body) <= 6  # place names, 男, 城镇, 小学及以下: never broken
-        if (index == 0 and nowrap_first) or short:
-            word = max(display_width(c) for c in body)
-        else:
-            # A Latin word (a number, "12.0%") must not break; CJK text may, so two characters suffice.
-            # A short Latin cell ("12.0% (2025)") stays on one line; CJK text may break, two characters suffice.
-            word = max((display_width(w) for c in body for w in (_latin_words(c) if not _CJK.search(c) else [c[:2]])),
-                       default=1.0)  # fmt: skip
-        # The header may wrap: its longest Latin word, or two CJK characters.
-        word = max(word, max((display_width(w) for w in (texts[0].split() if not _CJK.search(texts[0])
-                                                         else [texts[0][:2]])), default=0.0))  # fmt: skip
-        least.append(word * em_cm + padding)
-        wants.append(min(max(display_width(c) for c in body), 40) * em_cm + padding)  # headers may wrap
+        body = texts[1:] if header and len(texts) > 1 else texts
+        longest = max(display_width(c) for c in body)
+        # A place name in the first column is never broken; a longer first column (a plan's title) may wrap.
+        whole = (index == 0 and nowrap_first and longest <= PLACE_NAME_EMS) or longest <= 8
+        word = max(least_width(c, whole=whole) for c in body)
+        if header:
+            word = max(word, header_width(texts[0]))
+        least.append(word * em_cm + PADDING_CM)
+    return least
+
+
+def column_widths(cells: list[list[str]], *, nowrap_first: bool, font_pt: float, header: bool = True) -> list[float]:
+    """Widths in cm adding up to the text width: each column gets at least
+    its :func:`minimum_widths` (scaled down only if even those overflow the
+    page, which :func:`table_font` avoids), the rest shared in proportion to
+    the longer contents."""
+    em_cm = font_pt * 0.03528
+    least = minimum_widths(cells, nowrap_first=nowrap_first, font_pt=font_pt, header=header)
+    columns = list(zip(*cells, strict=True)) if cells else []
+    wants = []
+    for column in columns:
+        texts = [str(c) for c in column]
+        body = texts[1:] if header and len(texts) > 1 else texts
+        wants.append(min(max(display_width(c) for c in body), 40) * em_cm + PADDING_CM)  # headers may wrap
     total_least = sum(least)
     if total_least >= TEXT_WIDTH_CM:
         return [w * TEXT_WIDTH_CM / total_least for w in least]
@@ -260,6 +313,16 @@ def column_widths(cells: list[list[str]], *, nowrap_first: bool, font_pt: float)
     return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
 
 
+def table_font(cells: list[list[str]], *, nowrap_first: bool, header: bool = True) -> float:
+    """The largest of :data:`FONT_SIZES` at which every column's least width
+    fits the page (9 pt for a table of five columns or fewer that fits)."""
+    sizes = ((9.0,) if len(cells[0]) <= 5 else ()) + FONT_SIZES if cells else FONT_SIZES
+    for size in sizes:
+        if sum(minimum_widths(cells, nowrap_first=nowrap_first, font_pt=size, header=header)) <= TEXT_WIDTH_CM:
+            return size
+    return FONT_SIZES[-1]
+
+
 def _table(document: Any, table: PeopleTable, *, nowrap_first: bool = False, header: bool = True,
            widths: list[float] | None = None) -> Any:  # fmt: skip
     """A table that fits the page: 8 pt when it has many columns, widths from
@@ -268,18 +331,20 @@ def _table(document: Any, table: PeopleTable, *, nowrap_first: bool = False, hea
     text = table.text()
     columns = [str(c) for c in text.columns]
     body = [[str(v) for v in row] for row in text.itertuples(index=False)]
-    font_pt = 8.0 if len(columns) > 5 else 9.0
     cells_for_width = ([columns] if header else []) + body
     if widths is not None:
+        font_pt = 9.0
         width_cm = [w * TEXT_WIDTH_CM for w in widths]
     else:
-        width_cm = column_widths(cells_for_width, nowrap_first=nowrap_first, font_pt=font_pt)
+        font_pt = table_font(cells_for_width, nowrap_first=nowrap_first, header=header)
+        width_cm = column_widths(cells_for_width, nowrap_first=nowrap_first, font_pt=font_pt, header=header)
     numeric = [table.units.iloc[:, i].notna().any() for i in range(len(columns))]
     out = document.add_table(rows=len(body) + (1 if header else 0), cols=len(columns))
     out.style = document.styles["Table Grid"]
     out.alignment = WD_TABLE_ALIGNMENT.CENTER
     out.autofit = False
     _fixed_layout(out)
+    _cell_margins(out)
     for index, width in enumerate(width_cm):
         out.columns[index].width = Cm(width)
     offset = 0
@@ -335,10 +400,31 @@ def _repeat_header(row: Any) -> None:
     properties.append(repeat)
 
 
+def _cell_margins(table: Any) -> None:
+    """Left and right cell margins of :data:`CELL_MARGIN_CM` (the widths count them)."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(round(CELL_MARGIN_CM * 567)))  # twips
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    _table_property(table, margins)
+
+
+def _table_property(table: Any, element: Any) -> None:
+    """Add ``element`` to the table's properties in the schema's order (Word
+    checks it): tblLayout and tblCellMar come before tblLook."""
+    properties = table._tbl.tblPr
+    look = properties.find(qn("w:tblLook"))
+    if look is not None:
+        look.addprevious(element)
+    else:
+        properties.append(element)
+
+
 def _fixed_layout(table: Any) -> None:
     """Fixed layout: Word and LibreOffice keep the widths given, rather than
     widening a column to its longest line past the page edge."""
-    properties = table._tbl.tblPr
     layout = OxmlElement("w:tblLayout")
     layout.set(qn("w:type"), "fixed")
-    properties.append(layout)
+    _table_property(table, layout)

@@ -24,13 +24,14 @@ dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weig
 .note{color:#555;font-size:.9em}
 table.headline td{word-break:keep-all}table.headline td:first-child,table.headline td.num{white-space:nowrap}
 table.headline .status{white-space:normal;display:inline-block}td.short,td.num{white-space:nowrap}
+th:lang(zh){min-width:4.2em}
 """
 # For the PDF: A4 with margins, no page width limit, tables kept within the
 # page (a long table breaks between rows, not inside one), figures whole.
 _PRINT_CSS = """
 @page{size:A4;margin:16mm 12mm 18mm 12mm}body{max-width:none;margin:0;font-size:10pt}
 table{font-size:8pt;width:100%;page-break-inside:auto}tr{page-break-inside:avoid}thead{display:table-header-group}
-td,th{padding:.2em .35em}figure{page-break-inside:avoid}figure img{max-width:100%;max-height:120mm}
+td,th{padding:.2em .35em}figure{page-break-inside:avoid}figure img{max-width:100%;max-height:235mm}
 h2{page-break-after:avoid}dl{font-size:8.5pt}
 """
 

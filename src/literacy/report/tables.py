@@ -8,8 +8,10 @@ formats also join an interval's two ends into one cell so a table fits A4."""
 
 from __future__ import annotations
 
+import contextlib
 import math
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +24,11 @@ from literacy.assessment import (
     SHARE_UNIT,
     Settings,
     assess_one,
+    disparity_flags_text,
     progress_label,
     status_label,
 )
+from literacy.errors import LiteracyError
 from literacy.instrument import Text
 from literacy.report.data import (
     DISTRICT_GAP_UNITS,
@@ -394,8 +398,10 @@ def readable(
                 [_interval(r[column], r[f"{base}_upper"], points) for r in records])  # fmt: skip
         elif text and column.endswith("_upper") and column.removesuffix("_upper") + "_lower" in frame:
             continue
-        elif column in ("note", "evidence", "source", "label", "target_wording", "period", "district_name", "year",
-                        "target_year", "baseline_year", "previous_year"):  # fmt: skip
+        elif not text and column in _YEAR_COLUMNS:  # the workbook: years as numbers
+            put(header(column, lang), [_year_number(v) for v in values])
+        elif column in ("note", "evidence", "source", "label", "target_wording", "period", "district_name",
+                        *_YEAR_COLUMNS):  # fmt: skip
             put(header(column, lang), [text_or_blank(v).removesuffix(".0") for v in values])
         elif column in ("n_eff", "population"):
             put(header(column, lang), values, ["count"] * len(values))
@@ -414,6 +420,15 @@ def readable(
     return shown_frame, unit_frame, grey
 
 
+_YEAR_COLUMNS = ("year", "this_year", "target_year", "baseline_year", "previous_year")
+
+
+def _year_number(value: Any) -> Any:
+    """A year as a whole number (2025, not "2025" or 2025.0); other text as it is."""
+    text = text_or_blank(value).removesuffix(".0")
+    return int(text) if text.isdigit() else text or None
+
+
 def _interval(low: Any, high: Any, points: bool) -> str:
     if not points:
         return interval_text(low, high)
@@ -423,8 +438,9 @@ def _interval(low: Any, high: Any, points: bool) -> str:
 
 
 def _plan_name(data: ReportData, plan_id: object, lang: str) -> str:
+    """A plan as its document's title (the place has its own column)."""
     plan = data.plan(str(plan_id))
-    return plan.name.get(lang) if plan is not None else text_or_blank(plan_id)
+    return plan.title.get(lang) if plan is not None else text_or_blank(plan_id)
 
 
 def _unit_text(value: object, lang: str) -> str:
@@ -546,9 +562,11 @@ def disparities_table(data: ReportData, lang: str, *, text: bool) -> PeopleTable
     comparison = [
         comparison_text(g, a, b, lang) for g, a, b in zip(table["group"], table["first"], table["second"], strict=True)
     ]
+    flags = table["flags"] if "flags" in table else pd.Series("", index=table.index)  # flagged as the estimates are
     notes = [
-        "" if not text_or_blank(n) else Text("无法估计：", "Not estimable: ").get(lang) + text_or_blank(n)
-        for n in table["note"]
+        sentence("" if not text_or_blank(n) else Text("无法估计：", "Not estimable: ").get(lang) + text_or_blank(n),
+                 disparity_flags_text(f, lang))
+        for n, f in zip(table["note"], flags, strict=True)
     ]
     frame = pd.DataFrame(
         {
@@ -565,6 +583,7 @@ def disparities_table(data: ReportData, lang: str, *, text: bool) -> PeopleTable
     )
     units = {**DISPARITY_UNITS, "difference": "points"}
     out = _table("groups", frame, units, data, lang, text=text)
+    out.grey = [bool(text_or_blank(f).strip()) for f in flags]
     out.frame.columns = [header("comparison", lang) if c == "comparison" else c for c in out.frame.columns]
     out.units.columns = out.frame.columns
     return out
@@ -673,20 +692,172 @@ def standard_text(value: object, lang: str) -> str:
     return name
 
 
-def methods_rows(methods: Mapping[str, Any], lang: str, prefix: str = "",
-                 data: ReportData | None = None) -> list[tuple[str, str]]:  # fmt: skip
-    """The methods facts as (item, value) rows, the items named in ``lang``
-    (a city code among them, as in weighting by city, by its name)."""
+# The methods section's values in words: weighting methods, lonely-PSU rules,
+# replicate methods, interval methods and small-area transformations by their
+# codes (literacy.weighting METHODS, literacy.design, literacy.estimation).
+METHOD_VALUE_TEXT = {
+    "rake": Text("迭代比例拟合（耙式加权）", "raking (iterative proportional fitting)"),
+    "poststratify": Text("事后分层", "post-stratification"),
+    "linear": Text("线性校准（广义回归估计）", "linear calibration (GREG)"),
+    "raking-bounded": Text("有界迭代比例拟合", "bounded raking"),
+    "fail": Text("报错停止", "stop with an error"),
+    "remove": Text("不计入方差", "left out of the variance"),
+    "certainty": Text("视为必然入样", "taken as certainty units"),
+    "adjust": Text("以总体均值为中心计算", "centred on the overall mean"),
+    "average": Text("取其他层的平均方差", "the average variance of the other strata"),
+    "jk1": Text("刀切法（JK1）", "jackknife (JK1)"),
+    "jkn": Text("分层刀切法（JKn）", "stratified jackknife (JKn)"),
+    "brr": Text("平衡重复复制（BRR）", "balanced repeated replication (BRR)"),
+    "fay": Text("Fay 修正平衡重复复制", "Fay's balanced repeated replication"),
+    "bootstrap": Text("自助法", "bootstrap"),
+    "other": Text("给定的重复权重", "supplied replicate weights"),
+    "logit": Text("logit 变换法", "logit"),
+    "wald": Text("Wald 法", "Wald"),
+    "korn-graubard": Text("Korn-Graubard 法", "Korn-Graubard"),
+    "wilson": Text("Wilson 法", "Wilson"),
+    "beta": Text("Beta 法", "beta"),
+    "mean": Text("均值法", "mean"),
+    "none": Text("无", "none"),
+    "arcsin": Text("反正弦变换", "arcsine"),
+    "reml": Text("限制最大似然（REML）", "REML"),
+    "ml": Text("最大似然（ML）", "ML"),
+    "fh": Text("Fay-Herriot 矩估计", "Fay-Herriot moments"),
+}
+# Variables the toolkit names itself (weights, census shares), beside those
+# with a label in the respondent block (city, district, sex...).
+VARIABLE_TEXT = {
+    "base_weight": Text("基础权重", "base weight"),
+    "weight_final": Text("最终权重（校准后）", "final (calibrated) weight"),
+    "weight": Text("权重", "weight"),
+    "population": Text("人口数", "population"),
+    "university_share": Text("大学及以上文化程度人口比例", "share with a university education"),
+    "urban_share": Text("城镇人口比例", "urban share"),
+    "aged_60_plus_share": Text("60 岁及以上人口比例", "share aged 60 or over"),
+    "age_group": Text("年龄段", "age group"),
+}
+# Keys whose values name variables (columns of the data or the census table).
+_VARIABLE_KEYS = ("base_weight", "variables", "by", "weight", "strata", "psu", "covariates", "fpc")
+
+
+def variable_text(name: object, lang: str) -> str:
+    """A variable as its label with the column name after it (区县（district）),
+    or the name alone when nothing labels it."""
+    code = text_or_blank(name).strip()
+    if not code:
+        return "–"
+    label = VARIABLE_TEXT[code].get(lang) if code in VARIABLE_TEXT else variable_label(code, lang)
+    if label is None or label == code:
+        return code
+    return f"{label}（{code}）" if lang == "zh" else f"{label} ({code})"
+
+
+def instrument_text(value: object, lang: str) -> str:
+    """The instrument as its title in ``lang`` with its id and version: from the
+    methods' own titles, or, in a report.json from an earlier version (one
+    English line), from the shipped instrument of that id and title."""
+    from literacy.instrument import load_instrument, shipped_ids
+
+    if isinstance(value, Mapping):
+        titles = value.get("title") or {}
+        title = text_or_blank(titles.get(lang) or titles.get("en")) if isinstance(titles, Mapping) else titles
+        ident = " ".join(text_or_blank(value.get(k)) for k in ("id", "version") if text_or_blank(value.get(k)))
+    else:
+        line = text_or_blank(value)
+        ident, _, title = line.partition(": ")
+        code = ident.split(" ")[0]
+        if lang == "zh" and code in shipped_ids():
+            with contextlib.suppress(LiteracyError):
+                shipped = load_instrument(code)
+                if shipped.title.en == title:  # that instrument indeed, not another under its id
+                    title = shipped.title.zh
+    if not title:
+        return ident
+    if lang == "zh":
+        return f"{title}，{ident}" if title.endswith("）") else f"{title}（{ident}）"
+    return f"{title} ({ident})"
+
+
+def _word(code: str, lang: str) -> str:
+    return METHOD_VALUE_TEXT[code].get(lang) if code in METHOD_VALUE_TEXT else code
+
+
+def _translated(pattern: str, text: str, zh: Callable[[re.Match[str]], str], lang: str) -> str | None:
+    """``zh(match)`` when ``text`` (an English methods line) matches ``pattern``
+    and the report is in Chinese; the line itself in English; None if it
+    does not match."""
+    match = re.fullmatch(pattern, text)
+    if match is None:
+        return None
+    return zh(match) if lang == "zh" else text
+
+
+def method_value(path: tuple[str, ...], value: Any, lang: str, data: ReportData | None = None) -> str:
+    """One methods fact in words in ``lang``: codes (rake, adjust, logit) in
+    words, variable names with their labels, and the English lines the
+    methods record (``literacy run``'s report.json) in Chinese."""
+    key = path[-1]
+    if isinstance(value, (list, tuple)):
+        return "、".join(method_value(path, v, lang, data) for v in value) if lang == "zh" else ", ".join(
+            method_value(path, v, lang, data) for v in value)  # fmt: skip
+    if isinstance(value, bool) or not isinstance(value, str):
+        return _plain(value, lang)
+    if key in _VARIABLE_KEYS:
+        names = [v.strip() for v in value.split(",")] if "," in value else [value]
+        return ("、" if lang == "zh" else ", ").join(variable_text(n, lang) for n in names)
+    if key in ("method", "lonely_psu", "transformation") and value in METHOD_VALUE_TEXT:
+        return _word(value, lang)
+    patterns: list[tuple[str, Callable[[re.Match[str]], str]]] = [
+        (r"none \(equal weights or the base weight\)", lambda m: "无（等权，或只用基础权重）"),
+        (r"n (\S+), Kish deff (\S+), weights (.+?)-(\d\S*), trimmed (\S+)",
+         lambda m: f"样本量 {m[1]}，Kish 设计效应 {m[2]}，权重 {m[3]}–{m[4]}，截尾 {m[5]} 个"),
+        (r"taylor(?:, calibrated \((\S+)\))? linearisation.*",
+         lambda m: "泰勒线性化（同 R survey 包的 svydesign，含 ids 与 strata）"
+         + (f"；{_word(m[1], 'zh')}校准权重的方差用校准残差计算" if m[1] else "")),
+        (r"taylor", lambda m: "泰勒线性化"),
+        (r"replicates \((\w+)(, each recalibrated)?\)",
+         lambda m: f"重复权重法：{_word(m[1], 'zh')}" + ("，每组重复权重重新校准" if m[2] else "")),
+        (r"(\S+) at ([\d.]+), df = PSUs - strata per domain",
+         lambda m: f"{_word(m[1], 'zh')}，置信水平 {m[2]}，自由度 = 各地区初级抽样单位数 − 层数"),
+        (r"Fay-Herriot area-level model, (\w+), transformation (\S+)",
+         lambda m: f"Fay-Herriot 区域层次模型，{_word(m[1].lower(), 'zh')}估计，变换：{_word(m[2], 'zh')}"),
+        (r"(\d+) \((\d+) with a direct estimate\)", lambda m: f"{m[1]} 个（其中 {m[2]} 个有直接估计）"),
+        (r"Shapiro-Wilk W = (\S+), p = ([^;]+)(?:; mean EBLUP - direct = (\S+) points)?",
+         lambda m: f"Shapiro-Wilk 正态性检验 W = {m[1]}，p = {m[2]}"
+         + (f"；EBLUP 与直接估计之差的平均 {m[3]} 个百分点" if m[3] else "")),
+        (r"mean EBLUP - direct = (\S+) points", lambda m: f"EBLUP 与直接估计之差的平均 {m[1]} 个百分点"),
+        (r"one model over all cities, with city indicators", lambda m: "各城市共用一个模型，含城市指示变量"),
+        (r"one model", lambda m: "一个模型"),
+        (r"ratio, to each (\S+)'s direct estimate; mse is the EBLUP's",
+         lambda m: f"比率基准化：各{variable_label(m[1], 'zh') or m[1]}内区县 EBLUP 的加权平均等于其直接估计；"
+         "均方误差为基准化前 EBLUP 的"),
+        (r"EBLUP ± z·rmse at ([\d.]+)", lambda m: f"EBLUP ± z × 均方根误差，置信水平 {m[1]}"),
+    ]
+    for pattern, zh in patterns:
+        shown_ = _translated(pattern, value, zh, lang)
+        if shown_ is not None:
+            return shown_
+    return _plain(value, lang) if value not in METHOD_VALUE_TEXT else _word(value, lang)
+
+
+def methods_rows(methods: Mapping[str, Any], lang: str, prefix: str = "", data: ReportData | None = None,
+                 path: tuple[str, ...] = ()) -> list[tuple[str, str]]:  # fmt: skip
+    """The methods facts as (item, value) rows in ``lang``: the items named
+    (a city code among them, as in weighting by city, by its name), the
+    values in words (:func:`method_value`), the instrument by its title; the
+    small-area model only when the report has the district table."""
     rows: list[tuple[str, str]] = []
     for key, value in methods.items():
+        key = str(key)
+        if key == "small_area" and not path and data is not None and data.small_area.empty:
+            continue  # the model of a district table this report does not have
         word = METHOD_TEXT[key].get(lang) if key in METHOD_TEXT else data.place(key, lang) if data else key
         name = f"{prefix}{word}"
-        if isinstance(value, dict):
-            rows += methods_rows(value, lang, f"{name} / ", data)
-        elif isinstance(value, (list, tuple)):
-            rows.append((name, ", ".join(map(_plain, value))))
+        if key == "instrument" and path in ((), ("previous",)):  # this wave's, or the earlier one's (run)
+            rows.append((name, instrument_text(value, lang)))
+        elif isinstance(value, Mapping):
+            rows += methods_rows(value, lang, f"{name} / ", data, (*path, key))
         else:
-            rows.append((name, _plain(value, lang)))
+            rows.append((name, method_value((*path, key), value, lang, data)))
     return rows
 
 

@@ -1,7 +1,9 @@
 """The report as an Excel workbook for people: one sheet per table, frozen
-and bold headers, sensible column widths. Cells keep the proportions of the
+and bold headers, sensible column widths. Shares keep the proportions of the
 tables (0.123) under percent number formats (12.3%), so a formula over them
-computes with the data's own numbers."""
+computes with the data's own numbers; differences and standard errors, whose
+headers say "(points)", are stored in points (3.1, not 0.031 as "3.1%");
+p-values show three decimals or "<0.001"; years are numbers."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import pandas as pd
 from openpyxl.styles import Font, PatternFill
 
 from literacy.instrument import Text
-from literacy.report.data import EXCEL_FORMATS, ReportData
+from literacy.report.data import EXCEL_FORMATS, EXCEL_IN_POINTS, EXCEL_P_FORMAT, ReportData, text_or_blank
 from literacy.report.tables import (
     PeopleTable,
     change_table,
@@ -58,6 +60,7 @@ def write_workbook(data: ReportData, handle: IO[bytes], lang: str) -> None:
             if table is None:
                 continue
             name = sheet_name(key, lang)
+            table.frame = in_points(table)
             table.frame.to_excel(writer, sheet_name=name, index=False)
             store_text_as_text(writer.sheets[name])
             _format(writer.sheets[name], table)
@@ -68,10 +71,18 @@ def district_sheet(data: ReportData, lang: str) -> pd.DataFrame:
     district target and its status where a plan sets one."""
     table = data.small_area
     gaps = data.district_gaps
-    if table.empty or gaps.empty:
-        return table
     model = table.attrs.get("small_area") or {}
     area, domain = str(model.get("area") or "district"), model.get("domain")
+    if not table.empty and area in table.columns and "district_name" not in table.columns:
+        cities = table[domain] if domain and domain in table.columns else [None] * len(table)
+        names = [data.district(c, d, lang) for c, d in zip(cities, table[area], strict=True)]
+        if any(name != text_or_blank(code) for name, code in zip(names, table[area], strict=True)):
+            attrs = table.attrs
+            table = table.copy()
+            table.insert(list(table.columns).index(area) + 1, "district_name", names)
+            table.attrs = attrs
+    if table.empty or gaps.empty:
+        return table
     extra = gaps[["jurisdiction", "district", "target", "gap", "gap_lower", "gap_upper", "status"]].rename(
         columns={"jurisdiction": domain or "_city", "district": area}
     )
@@ -80,6 +91,21 @@ def district_sheet(data: ReportData, lang: str) -> pd.DataFrame:
         extra = extra.drop(columns="_city")
     as_text = {k: str for k in keys}
     return table.astype(as_text).merge(extra.astype(as_text), on=keys, how="left")
+
+
+def in_points(table: PeopleTable) -> pd.DataFrame:
+    """The table's frame with its cells in points or standard errors (their
+    unit) multiplied by 100: 0.031 becomes 3.1 under a "(points)" header."""
+    frame = table.frame.copy()
+    for position in range(frame.shape[1]):
+        units = table.units.iloc[:, position]
+        if not units.isin(EXCEL_IN_POINTS).any():
+            continue
+        values = frame.iloc[:, position].astype(object)
+        number = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in values]
+        frame.isetitem(position, [100 * v if u in EXCEL_IN_POINTS and is_number else v
+                                  for v, u, is_number in zip(values, units, number, strict=True)])  # fmt: skip
+    return frame
 
 
 def store_text_as_text(sheet: Any) -> None:
@@ -113,7 +139,9 @@ def _format(sheet: Any, table: PeopleTable) -> None:
                 continue
             if unit in EXCEL_FORMATS:
                 sheet.cell(row=row, column=index).number_format = EXCEL_FORMATS[unit]
-            elif unit == "p" or isinstance(value, float):
+            elif unit == "p":
+                sheet.cell(row=row, column=index).number_format = EXCEL_P_FORMAT
+            elif isinstance(value, float):
                 sheet.cell(row=row, column=index).number_format = "0.0##"
     for row, grey in enumerate(table.grey, start=2):
         if grey:
