@@ -26,13 +26,15 @@ try:
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0.0.0+source"
 
-from literacy.assessment import counted_progress, counted_progress_of_plans, disparities, gap
+from literacy.assessment import change, counted_progress, counted_progress_of_plans, disparities, gap
+from literacy.collect.importing import import_instrument
 from literacy.design import Design
 from literacy.errors import LiteracyError
 from literacy.estimation import Reliability, contrast, estimate
 from literacy.groups import add_groups
 from literacy.instrument import Instrument, list_instruments, load_instrument
 from literacy.io import read, write_table
+from literacy.items import ItemAnalysis, item_analysis
 from literacy.pipeline import RunResult, demo, run
 from literacy.plans import Plan, list_plans, load_plan
 from literacy.report import ReportData, report
@@ -48,6 +50,7 @@ ValidationResult = Validation
 __all__ = [
     "Design",
     "Instrument",
+    "ItemAnalysis",
     "LiteracyError",
     "Margins",
     "Plan",
@@ -61,6 +64,7 @@ __all__ = [
     "WeightingResult",
     "__version__",
     "add_groups",
+    "change",
     "contrast",
     "counted_progress",
     "counted_progress_of_plans",
@@ -68,6 +72,8 @@ __all__ = [
     "disparities",
     "estimate",
     "gap",
+    "import_instrument",
+    "item_analysis",
     "list_instruments",
     "list_plans",
     "load_instrument",

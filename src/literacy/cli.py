@@ -236,6 +236,90 @@ def score_command(
     )
 
 
+@main.command("items")
+@click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
+@click.option("-q", "--questionnaire", "instrument", required=True, help="Instrument id or YAML file.")
+@click.option("--weight", help="Weight column: weighted p-values, shares, correlations, alpha (default: unweighted).")
+@click.option(
+    "--by",
+    "by_columns",
+    multiple=True,
+    help="A two-group column to test for DIF (repeatable; default: sex and urban_rural, those the file has).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(OUTPUT_FORMATS),
+    default=None,
+    help="Item table format (default: from the -o extension; a text table on the terminal).",
+)
+@click.option("-o", "--output", default="-", show_default=True, help="Item table file or - for stdout.")
+@click.option("--summary", "summary_path", help="Also write alpha, its Feldt interval and the counts as JSON.")
+@click.option("--report", "report_path", help="Also write the HTML item report (flagged items first, item map).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Report language.")
+@click.option("--force", is_flag=True, help="Replace existing output files.")
+@click.option("--platform", type=click.Choice(PLATFORMS), default="auto", show_default=True, help="Export layout.")
+@click.option("--encoding", help="Text encoding of a CSV (default: detect UTF-8 or GB18030/GBK).")
+@click.option("--sheet", help="Excel sheet name (default: the first sheet).")
+@click.option("--mapping", type=click.Path(dir_okay=False), help="YAML or CSV file mapping columns and values.")
+def items_command(input_path: str, instrument: str, weight: str | None, by_columns: tuple[str, ...],
+                  output_format: str | None, output: str, summary_path: str | None, report_path: str | None,
+                  lang: str, force: bool, **read_options: Any) -> None:  # fmt: skip
+    """Item analysis of the answers in INPUT (an export or a validated file, as for `score`): p-values,
+    item-rest correlations, alpha, Rasch difficulties and fit, DIF, with flags saying what to check."""
+    from literacy.io.tables import check_can_write, write_text
+    from literacy.items import item_analysis
+    from literacy.report.data import for_people
+    from literacy.runfolder import same_file
+
+    if report_path and (report_path == "-" or Path(report_path).suffix.lower() not in (".html", ".htm")):
+        raise LiteracyError(f"--report writes an HTML page; give it a name ending in .html, not {report_path!r}.")
+    targets = [Path(p) for p in (output, summary_path, report_path) if p and p != "-"]
+    for target in targets:
+        if same_file(target, Path(input_path)):
+            raise LiteracyError(f"{target} is the input file; write the results to another file.")
+    if len({os.path.realpath(t) for t in targets}) < len(targets):
+        raise LiteracyError("-o, --summary and --report name the same file; give each its own name.")
+    check_can_write(targets, force=force)  # before any work, so that no output is left half-written
+    loaded = load_instrument(instrument)
+    responses = read(input_path, loaded, **read_options)
+    result = item_analysis(responses, loaded, weight=weight, by=list(by_columns) if by_columns else None)
+    page = None
+    if report_path:  # made before anything is written, so that a failure leaves no file behind
+        from literacy.report.items import render_item_report
+
+        page = render_item_report(result, lang)
+    kind = output_format or ("table" if output == "-" else None)
+    shares = {column: "percent" for column in ("p_correct", "dont_know_share", "missing_share")}
+    table = for_people(result.items, shares) if kind == "table" else result.items
+    write_frame(table, output, kind, force=force)
+    if summary_path:
+        write_json(summary_path, result.summary, force=force)
+    if report_path and page is not None:
+        write_text(report_path, page, force=force)
+    summary = result.summary
+    alpha, rasch = summary["alpha"], summary["rasch"]
+    shown = "n/a" if alpha["alpha"] is None else f"{alpha['alpha']:.3f}"
+    interval = "" if alpha["feldt_lower"] is None else f" ({alpha['feldt_lower']:.3f}-{alpha['feldt_upper']:.3f})"
+    for note in summary["notes"]:
+        click.echo(note, err=True)
+    flagged = list(result.flagged["item"])
+    named = ", ".join(flagged[:10]) + (f" and {len(flagged) - 10} more" if len(flagged) > 10 else "")
+    silent = summary["respondents"] - summary["respondents_answering"]
+    click.echo(
+        f"Analysed {len(result.items)} items of {loaded.id} over {summary['respondents']} respondents"
+        + (f" ({silent} of them with no answer)" if silent else "")
+        + f" ({'weighted by ' + weight if weight else 'unweighted'}): alpha {shown}{interval}, "
+        f"Rasch on {rasch['persons_used']} respondents ({rasch['persons_all_right']} all right and "
+        f"{rasch['persons_none_right']} none right left out); {len(flagged)} item(s) flagged"
+        + (f" ({named})" if flagged else "")
+        + (", tentatively: too few respondents to trust" if summary["small_sample"] and flagged else "")
+        + "."
+        + "".join(f" Wrote {p}." for p in (output, summary_path, report_path) if p and p != "-"),
+        err=True,
+    )
+
+
 @main.command("validate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.option("-q", "--questionnaire", "instrument", required=True, help="Instrument id or YAML file.")
@@ -360,6 +444,76 @@ def questionnaire_export(instrument: str, form_format: str, lang: str, output: s
     click.echo(f"Wrote {output} ({form_format}, {lang}).", err=True)
 
 
+def _pairs(text: str | None, flag: str, *, last_bare: bool = False) -> dict[str, float | None] | None:
+    """``NAME=NUMBER,NAME=NUMBER`` (commas or ，) as a dict in the order given;
+    with ``last_bare`` the last entry may be a bare NAME (the lowest grade)."""
+    if text is None:
+        return None
+    parts = [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+    pairs: dict[str, float | None] = {}
+    for position, part in enumerate(parts):
+        name, sign, value = part.rpartition("=") if "=" in part else (part, "", "")
+        if not sign and last_bare and position == len(parts) - 1:
+            pairs[name] = None
+            continue
+        try:
+            pairs[name.strip()] = float(value)
+        except ValueError:
+            raise click.BadParameter(f"{part!r} is not NAME=NUMBER.", param_hint=flag) from None
+    return pairs
+
+
+@questionnaire.command("import")
+@click.argument("table", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, help="Instrument file to write (.yaml).")
+@click.option("--id", "instrument_id", required=True, help="Instrument id (letters, digits, _ - .).")
+@click.option("--title", help="Title (default: the XLSForm's form_title, else the file name).")
+@click.option("--version", "instrument_version", help="Version (default: the XLSForm's version, else 1.0).")
+@click.option("--sheet", help="Sheet holding the items (default: the first).")
+@click.option("--standard", "rule", type=click.Choice(["total_score_cut", "all_dimensions_pass", "weighted_grades"]),
+              help="The rule (default: read from a sheet named standard).")  # fmt: skip
+@click.option("--cut-share", type=float, help="total_score_cut: share of the points needed (0.6).")
+@click.option("--min-share", help="all_dimensions_pass: share of each dimension's points (0.6), or DIM=SHARE,...")
+@click.option("--min-points", help="all_dimensions_pass: DIM=POINTS,... (instead of a share).")
+@click.option("--weights", help="weighted_grades: DIM=WEIGHT,... (科学知识=40,科学方法=20,...).")
+@click.option("--grades", help="weighted_grades: NAME=MIN,... highest first, the lowest without MIN.")
+@click.option("--literate-grades", help="weighted_grades: the grades counted as literate (NAME,NAME).")
+@click.option("--scale", type=float, help="weighted_grades: the score scale (default 100).")
+@click.option("--force", is_flag=True, help="Replace an existing output file.")
+def questionnaire_import(
+    table: str, output: str, instrument_id: str, title: str | None, instrument_version: str | None,
+    sheet: str | None, rule: str | None, cut_share: float | None, min_share: str | None, min_points: str | None,
+    weights: str | None, grades: str | None, literate_grades: str | None, scale: float | None, force: bool,
+) -> None:  # fmt: skip
+    """Import an item table (.xlsx/.xls/.csv: 题号, 维度, 题型, 题干, 选项A..., 答案, 分值) or an XLSForm."""
+    import warnings
+
+    from literacy.collect.importing import import_instrument
+
+    share: float | dict[str, float | None] | None
+    try:
+        share = float(min_share) if min_share is not None else None
+    except ValueError:
+        share = _pairs(min_share, "--min-share")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        instrument = import_instrument(
+            table, output, instrument_id=instrument_id, title=title, version=instrument_version, sheet=sheet,
+            standard=rule, cut_share=cut_share, min_share=share, min_points=_pairs(min_points, "--min-points"),
+            weights=_pairs(weights, "--weights"), grades=_pairs(grades, "--grades", last_bare=True),
+            literate_grades=[g.strip() for g in literate_grades.replace("，", ",").split(",") if g.strip()]
+            if literate_grades else None,
+            scale=scale, force=force,
+        )  # fmt: skip
+    for warning in caught:
+        click.echo(str(warning.message), err=True)
+    click.echo(
+        f"Wrote {output}: {instrument.id}, {len(instrument.items)} items in {len(instrument.dimensions)} dimensions "
+        f"({', '.join(d.id for d in instrument.dimensions)}), {instrument.standard.rule}.",
+        err=True,
+    )
+
+
 @main.command("samplesize")
 @click.option("--p", "expected", type=float, help="Expected rate as a share (default: from --plan's baseline).")
 @click.option("--plan", help="Plan id or file: the expected rate defaults to its latest baseline.")
@@ -418,7 +572,8 @@ def allocate_command(units_path: str, total: int, method: str, size: str, rate: 
 
 
 @main.command("simulate")
-@click.option("-q", "--questionnaire", "instrument", default="cast-2024", show_default=True)
+@click.option("-q", "--questionnaire", "instrument", default="cast-2024", show_default=True,
+              help="Instrument id or YAML file (e.g. one written by questionnaire import).")  # fmt: skip
 @click.option(
     "--city",
     "cities",
@@ -555,23 +710,63 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
         click.echo(f"{row.name}: {row.evidence}", err=True)
 
 
+@main.command("change")
+@click.argument("current_path", metavar="CURRENT")
+@click.argument("previous_path", metavar="PREVIOUS")
+@click.option("--year", type=int, required=True, help="The current survey's year.")
+@click.option("--previous-year", type=int,
+              help="The previous survey's year, before --year; required unless PREVIOUS has a year column.")
+@click.option("--standard", required=True, help="The instrument id or file the current survey was scored under.")
+@click.option("--previous-standard", help="The instrument id or file the previous figures were scored under; "
+              "required unless PREVIOUS has a standard column.")  # fmt: skip
+@click.option("--previous-unit", type=click.Choice(["proportion", "percent"]), default="proportion",
+              show_default=True, help="Whether PREVIOUS holds proportions (0.1056) or percent (10.56).")  # fmt: skip
+@click.option("--domain", default="city", show_default=True, help="Column holding the jurisdiction codes.")
+@click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
+              help="Interval level (default: the level CURRENT was estimated at).")  # fmt: skip
+@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
+@click.option("-o", "--output", default="-", show_default=True)
+@click.option("--force", is_flag=True)
+def change_command(current_path: str, previous_path: str, year: int, previous_year: int | None, standard: str,
+                   previous_standard: str | None, previous_unit: str, domain: str, level: float | None,
+                   output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
+    """Change since the previous survey: CURRENT estimates (literacy estimate) against PREVIOUS figures
+    (published, se optional, or literacy estimate on the earlier wave); independent samples, variances add."""
+    from literacy.assessment import CHANGE_UNITS, change
+
+    table = change(read(current_path), read(previous_path), year=year, previous_year=previous_year,
+                   standard=standard, previous_standard=previous_standard, domain=domain, unit=previous_unit,
+                   level=level)  # fmt: skip
+    kind = output_format or ("table" if output == "-" else None)
+    # The notes are long sentences: stderr, one per jurisdiction, rather than a column of the text table.
+    shown = for_people(table.drop(columns="note"), CHANGE_UNITS) if kind == "table" else table
+    write_frame(shown, output, kind, force=force)
+    for place, note in zip(table[domain].fillna("(overall)"), table["note"], strict=True):
+        if note:
+            click.echo(f"{place}: {note}", err=True)
+
+
 @main.command("report")
 @click.argument("assessment_path", metavar="ASSESSMENT")
 @click.option("--estimates", "estimates_path", help="Estimates by group (literacy estimate output).")
 @click.option("--grades", "grades_path", help="Grade distribution (literacy estimate --outcome grade).")
 @click.option("--disparities", "disparities_path", help="Group contrasts (from literacy run).")
 @click.option("--counted", "counted_path", help="Counted-target progress table.")
+@click.option("--change", "change_path", help="Change since the previous survey (literacy change or run's change.csv).")
 @click.option("--methods", "methods_path", help="JSON with the methods facts (from literacy run's report.json).")
+@click.option("--small-area", "small_area_path", help="District (small-area) estimates: run's small_area.csv.")
+@click.option("--district-gaps", "district_gaps_path", help="Gaps to district targets: run's district_gaps.csv.")
 @click.option("--plan", "plan_ids", multiple=True, help="Plan files for plans that are not shipped.")
 @click.option("--format", "report_format", type=click.Choice(REPORT_FORMATS), help="Default: from -o's extension.")
 @click.option("-o", "--output", required=True)
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
 @click.option("--force", is_flag=True)
 def report_command(assessment_path: str, estimates_path: str | None, grades_path: str | None,
-                   disparities_path: str | None, counted_path: str | None, methods_path: str | None,
+                   disparities_path: str | None, counted_path: str | None, change_path: str | None,
+                   methods_path: str | None, small_area_path: str | None, district_gaps_path: str | None,
                    plan_ids: tuple[str, ...], report_format: str | None, output: str, lang: str,
                    force: bool) -> None:  # fmt: skip
-    """Write the report (HTML with charts, XLSX, Markdown or JSON) from an assessment table."""
+    """Write the report (HTML with charts, Word, PDF, XLSX, Markdown or JSON) from an assessment table."""
     assessment = read(assessment_path)
     loaded = [load_plan(p) for p in plan_ids]
     known = {p.id for p in loaded}
@@ -579,9 +774,20 @@ def report_command(assessment_path: str, estimates_path: str | None, grades_path
     methods = {}
     if methods_path:
         methods = json.loads(Path(methods_path).read_text(encoding="utf-8")).get("methods", {})
+    small_area, gaps = pd.DataFrame(), pd.DataFrame()
+    if district_gaps_path and not small_area_path:
+        raise LiteracyError("--district-gaps needs the district table too: add --small-area small_area.csv.")
+    if small_area_path:
+        from literacy.report.data import district_tables, small_area_method
+
+        small_area, gaps = district_tables(read(small_area_path), read(district_gaps_path) if district_gaps_path
+                                           else None, source=small_area_path, gaps_source=district_gaps_path or "")
+        if "small_area" not in methods and small_area.attrs["small_area"].get("method"):
+            methods["small_area"] = small_area_method(small_area)
     data = ReportData(assessment, *(read(p) if p else pd.DataFrame() for p in
                                     (estimates_path, grades_path, disparities_path, counted_path)),
-                      methods=methods, plans=loaded)  # fmt: skip
+                      methods=methods, plans=loaded, small_area=small_area, district_gaps=gaps,
+                      change=read(change_path) if change_path else pd.DataFrame())  # fmt: skip
     path = report(data, output, report_format=report_format, lang=lang, force=force)
     click.echo(f"Wrote {path}.", err=True)
 
@@ -609,6 +815,10 @@ def _say_done(result: Any) -> None:
     counts = result.counts
     click.echo(f"{counts.get('input_rows')} interviews read = {counts.get('clean_rows')} clean + "
                f"{counts.get('rejected_rows')} rejected; {counts.get('scored_rows')} scored.", err=True)  # fmt: skip
+    if "previous_input_rows" in counts:  # the earlier wave's microdata under previous:
+        click.echo(f"Previous wave: {counts['previous_input_rows']} interviews read = "
+                   f"{counts.get('previous_clean_rows')} clean + {counts.get('previous_rejected_rows')} rejected; "
+                   f"{counts.get('previous_scored_rows')} scored.", err=True)  # fmt: skip
     for row in result.assessment.itertuples():
         click.echo(f"{row.name}: {row.evidence}", err=True)
     reports = [result.folder / f"report.{kind}" for kind in ("html", "xlsx", "md", "json")]
