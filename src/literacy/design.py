@@ -78,6 +78,8 @@ class Design:
     stratum_labels: list = field(init=False, repr=False)
     n_psu: np.ndarray = field(init=False, repr=False)  # PSUs per stratum in the sample
     fpc_factor: np.ndarray = field(init=False, repr=False)  # 1 - sampling fraction, per stratum
+    # Columns factorised on first use (codes, distinct values), for domain masks.
+    _factorized: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Declared missing codes (SPSS user-missing, Stata/SAS special
@@ -145,6 +147,14 @@ class Design:
     @property
     def n_psus(self) -> int:
         return len(self.psu_stratum)
+
+    def factorized(self, column: str) -> tuple[np.ndarray, Any]:
+        """(codes, distinct values) of a data column (``pd.factorize``, -1 for
+        missing), made once per design: contrasts and disparities select
+        domains by value many times over the same million rows."""
+        if column not in self._factorized:
+            self._factorized[column] = pd.factorize(self.data[column], use_na_sentinel=True)
+        return self._factorized[column]
 
     def lonely_strata(self) -> list:
         """Strata with a single PSU that are not self-representing (FPC)."""

@@ -52,7 +52,7 @@ def key_group_flags(frame: pd.DataFrame) -> pd.DataFrame:
 def add_groups(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with ``age_band`` and the key-group flags added (where the
     fields exist and the columns are not there already)."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy-on-write: the columns are shared, not copied, and never changed
     if "age" in out and "age_band" not in out:
         out["age_band"] = age_band(out["age"])
     for column, values in key_group_flags(out).items():

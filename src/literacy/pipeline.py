@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from literacy.assessment import change, counted_progress_of_plans, disparities, district_gaps, gap
+from literacy.assessment import change, counted_progress_of_plans, disparities, district_gaps, gap, known_standard
 from literacy.datafiles import read_yaml
 from literacy.design import Design
 from literacy.districts import district_estimates
@@ -50,6 +50,7 @@ from literacy.instrument import load_instrument
 from literacy.io import read, write_json, write_table
 from literacy.plans import load_plan
 from literacy.report import ReportData, report
+from literacy.report.data import methods_section
 from literacy.runfolder import LOCK_NAME, MANIFEST_NAME, MARKER_NAME, RunFolder, refuse_outputs_over_inputs
 from literacy.schemas import DEFAULT_REPORT_FORMATS, check_run_config
 from literacy.scoring import score
@@ -320,12 +321,14 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
             save("district_gaps.csv", district_targets)
 
     # change since the previous survey
-    changed = None
+    changed, earlier_wave = None, None
     if config.get("previous"):
-        changed = _change_since_previous(config, base, step, save, estimates, instrument, domain=domain, year=year,
-                                         ci=ci, level=level)  # fmt: skip
+        changed, earlier_wave = _change_since_previous(config, base, step, save, estimates, instrument,
+                                                       domain=domain, year=year, ci=ci, level=level)  # fmt: skip
         save("change.csv", changed)
         result.counts["change_rows"] = len(changed)
+        if earlier_wave is not None:  # its microdata: rows read, clean, rejected and scored, as this wave's
+            result.counts.update({f"previous_{k}": v for k, v in earlier_wave["counts"].items()})
 
     # report
     # The same builder a Python user calls (README "Python API"): one way to make the report.
@@ -333,6 +336,8 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
                                weighting=weighting_result, grades=grades, disparities=contrasts, counted=counted,
                                plans=plans, small_area=districts, district_gaps=district_targets,
                                change=changed)  # fmt: skip
+    if earlier_wave is not None:
+        data.methods["previous"] = earlier_wave["methods"]
     for kind in _as_list((config.get("report") or {}).get("formats", DEFAULT_REPORT_FORMATS)):
         name = f"report.{kind}"
         step(
@@ -455,14 +460,16 @@ _WAVE_KEYS = ("inputs", "validation", "margins", "weighting", "design")
 def _change_since_previous(
     config: dict[str, Any], base: Path, step: _Steps, save: Any, estimates: pd.DataFrame, instrument: Any, *,
     domain: str, year: int, ci: str, level: float,
-) -> pd.DataFrame:  # fmt: skip
+) -> tuple[pd.DataFrame, dict[str, Any] | None]:  # fmt: skip
     """The change since the wave under ``previous:``: its published figures
-    (``estimates: FILE``), or its microdata estimated as this survey is."""
+    (``estimates: FILE``), or its microdata estimated as this survey is; with
+    microdata also that wave's row counts and methods facts (sample, standard)."""
     previous = config["previous"]
+    facts = None
     if previous.get("estimates"):
         path = _resolve(previous["estimates"], base)
         figures = step("read previous estimates", lambda: read(path))
-        earlier: Any = previous.get("standard")
+        earlier: Any = _resolve(previous["standard"], base) if previous.get("standard") is not None else None
         unit = previous.get("unit", "proportion")
         if earlier is None and "standard" not in figures.columns:
             raise LiteracyError(
@@ -480,13 +487,17 @@ def _change_since_previous(
                        lambda: estimate(wave.design, "literate", by, ci=ci, level=level))  # fmt: skip
         save("previous_estimates.csv", figures)
         unit = "proportion"
+        described = methods_section(earlier, wave.checks, wave.design, figures, wave.weighting, previous.get("year"))
+        facts = {"counts": wave.counts,
+                 "methods": {k: described[k] for k in ("survey_year", "instrument", "standard", "sample")}}  # fmt: skip
     if previous.get("year") is None and "year" not in figures.columns:
         raise LiteracyError("Step `previous` failed: say which year the previous survey was, previous: {year: ...}.")
-    return step(
+    table = step(
         "change",
         lambda: change(estimates, figures, year=year, previous_year=previous.get("year"), standard=instrument,
                        previous_standard=earlier, domain=domain, unit=unit, level=level),
     )  # fmt: skip
+    return table, facts
 
 
 def _check_previous(config: dict[str, Any], source: str) -> None:
@@ -513,6 +524,17 @@ def _check_previous(config: dict[str, Any], source: str) -> None:
         )
     if "unit" in previous and not previous.get("estimates"):
         raise LiteracyError(f"{source}: previous: unit: applies to published figures (estimates: FILE) only.")
+    if previous.get("standard") is not None:  # checked before any work, as instrument: is
+        try:
+            known_standard(_resolve(previous["standard"], Path(source).parent), "previous standard")
+        except LiteracyError as error:
+            raise LiteracyError(f"{source}: previous: {error}") from None
+    survey_year = (config.get("assessment") or {}).get("year")
+    if previous.get("year") is not None and survey_year is not None and int(previous["year"]) >= int(survey_year):
+        raise LiteracyError(
+            f"{source}: previous: year {previous['year']} is not before the survey year {survey_year} "
+            "(assessment: year); the previous survey comes first."
+        )
 
 
 def _plain_json(value: Any) -> Any:
@@ -594,7 +616,7 @@ def _manifest_inputs(config: dict[str, Any], base: Path) -> list[Path]:
 def _previous_files(config: dict[str, Any]) -> list[Any]:
     """The files ``previous:`` names (a shipped instrument id is not a file)."""
     previous = config.get("previous") or {}
-    values = [previous.get("estimates"), previous.get("instrument"), previous.get("margins")]
+    values = [previous.get("estimates"), previous.get("instrument"), previous.get("margins"), previous.get("standard")]
     for entry in _inputs(previous.get("inputs")):
         values += [entry["path"], entry.get("mapping")]
     return [v for v in values if v is not None]

@@ -307,7 +307,7 @@ def _check_chunk(
     details: dict[str, pd.Series] = {}
 
     results = item_results(frame, instrument)
-    invalid_text = pd.Series([""] * n, dtype=object)
+    invalid_text = np.full(n, "", dtype=object)
     any_invalid = np.zeros(n, dtype=bool)
     missing_count = np.zeros(n, dtype=np.int64)
     for item_id, result in results.items():
@@ -315,12 +315,13 @@ def _check_chunk(
         if result.invalid.any():
             any_invalid |= result.invalid
             counter.invalid_values[item_id] = counter.invalid_values.get(item_id, 0) + int(result.invalid.sum())
-            shown = frame[item_id].astype(str).where(result.invalid, "")
-            invalid_text = invalid_text.where(
-                ~result.invalid, invalid_text + np.where(invalid_text == "", "", ", ") + item_id + "=" + shown
-            )
+            # Only the invalid cells become text (a whole column as text cost seconds a million rows).
+            where = np.flatnonzero(result.invalid)
+            shown = frame[item_id].iloc[where].astype(str).to_numpy(dtype=object)
+            before = invalid_text[where]
+            invalid_text[where] = before + np.where(before == "", "", ", ") + f"{item_id}=" + shown
     failures["invalid_value"] = any_invalid
-    details["invalid_value"] = invalid_text
+    details["invalid_value"] = pd.Series(invalid_text, dtype=object)
 
     if rules.id_column in frame:
         failures["duplicate_id"] = np.isin(rows, list(context.duplicate_rows))
@@ -330,17 +331,20 @@ def _check_chunk(
     if rules.age_column in frame:
         age_raw = frame[rules.age_column]
         age = pd.to_numeric(age_raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        blank = age_raw.isna().to_numpy() | (age_raw.astype(str).str.strip() == "").to_numpy()
+        blank = age_raw.isna().to_numpy()
+        if not _is_number_column(age_raw):  # only text can be blank without being missing
+            blank = blank | (age_raw.astype(str).str.strip() == "").to_numpy()
         low = instrument.population.min_age if rules.min_age is None else rules.min_age
         high = instrument.population.max_age if rules.max_age is None else rules.max_age
         failures["age_missing"] = blank
         failures["age_not_a_number"] = ~blank & np.isnan(age)
         failures["outside_population"] = ~np.isnan(age) & ((age < low) | (age > high))
-        details["outside_population"] = pd.Series(
-            np.where(failures["outside_population"], "age " + age_raw.astype(str) + f" not in {low}-{high}", "")
+        details["outside_population"] = _detail(
+            failures["outside_population"],
+            lambda rows: "age " + age_raw.iloc[rows].astype(str) + f" not in {low}-{high}",
         )
-        details["age_not_a_number"] = pd.Series(
-            np.where(failures["age_not_a_number"], "age " + age_raw.astype(str), "")
+        details["age_not_a_number"] = _detail(
+            failures["age_not_a_number"], lambda rows: "age " + age_raw.iloc[rows].astype(str)
         )
     else:
         counter.skip("outside_population", f"no {rules.age_column} column")
@@ -348,16 +352,16 @@ def _check_chunk(
     share = instrument.standard.max_missing_share if rules.max_missing_share is None else rules.max_missing_share
     n_items = len(instrument.items)
     failures["incomplete"] = missing_count > share * n_items + 1e-9
-    details["incomplete"] = pd.Series(
-        np.where(failures["incomplete"], pd.Series(missing_count).astype(str) + f" of {n_items} items missing", "")
+    details["incomplete"] = _detail(
+        failures["incomplete"], lambda rows: pd.Series(missing_count[rows]).astype(str) + f" of {n_items} items missing"
     )
 
     if rules.duration_column in frame and context.median_duration:
         seconds = pd.to_numeric(frame[rules.duration_column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         limit = rules.speeder_share * context.median_duration
         failures["speeder"] = seconds < limit
-        details["speeder"] = pd.Series(
-            np.where(failures["speeder"], pd.Series(seconds).round(1).astype(str) + f"s < {limit:.1f}s", "")
+        details["speeder"] = _detail(
+            failures["speeder"], lambda rows: pd.Series(seconds[rows]).round(1).astype(str) + f"s < {limit:.1f}s"
         )
     else:
         counter.skip("speeder", f"no {rules.duration_column} column")
@@ -390,16 +394,44 @@ def _straight_lining(frame: pd.DataFrame, instrument: Instrument, results: dict,
     items = [item for item in instrument.items if item.type != "multiple_choice"]
     if len(items) < rules.straight_line_min_items:
         return np.zeros(len(frame), dtype=bool)
-    codes = np.column_stack(
-        [pd.to_numeric(frame[item.id], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for item in items]
-    )
-    answered = ~np.isnan(codes)
-    for position, item in enumerate(items):
-        answered[:, position] &= ~results[item.id].missing & ~results[item.id].invalid
-    count = answered.sum(axis=1)
-    low = np.where(answered, codes, np.inf).min(axis=1)
-    high = np.where(answered, codes, -np.inf).max(axis=1)
+    # Item by item over whole columns (contiguous arrays), not a rows x items matrix.
+    n = len(frame)
+    count = np.zeros(n, dtype=np.int64)
+    low = np.full(n, np.inf)
+    high = np.full(n, -np.inf)
+    for item in items:
+        codes = _numbers(frame[item.id])
+        answered = ~np.isnan(codes) & ~results[item.id].missing & ~results[item.id].invalid
+        count += answered
+        np.minimum(low, np.where(answered, codes, np.inf), out=low)
+        np.maximum(high, np.where(answered, codes, -np.inf), out=high)
     return (count >= rules.straight_line_min_items) & (low == high)
+
+
+def _is_number_column(values: pd.Series) -> bool:
+    dtype = values.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _detail(mask: np.ndarray, text: Callable[[np.ndarray], pd.Series]) -> pd.Series:
+    """A check's detail for the rows in ``mask`` ("" elsewhere), made only for
+    those rows: text for every row of a million cost seconds (issue 15)."""
+    out = np.full(len(mask), "", dtype=object)
+    rows = np.flatnonzero(mask)
+    if len(rows):
+        out[rows] = text(rows).to_numpy(dtype=object)
+    return pd.Series(out, dtype=object)
+
+
+def _numbers(values: pd.Series) -> np.ndarray:
+    """``pd.to_numeric(values, errors="coerce")`` as floats; a text or mixed
+    column is converted once per distinct value, not once per row."""
+    if _is_number_column(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    positions, uniques = pd.factorize(values, use_na_sentinel=True)
+    parsed = pd.to_numeric(pd.Series(np.asarray(uniques, dtype=object)), errors="coerce")
+    table = np.append(parsed.to_numpy(dtype=float, na_value=np.nan), np.nan)  # last slot: blanks (-1)
+    return table[positions]
 
 
 def _reasons(

@@ -543,7 +543,7 @@ def weight(
     if trim is not None:
         final, trimmed, iterations = _trim_and_recalibrate(model, base, final, method, bounds, trim, maxit, epsilon)
     check_targets(model, final)
-    out = data.copy()
+    out = data.copy(deep=False)  # copy-on-write: the columns are shared, not copied, and never changed
     out[out_weight] = final
     record = {
         "method": method,
@@ -605,14 +605,16 @@ def _rake(model: CalibrationModel, base: np.ndarray, maxit: int, epsilon: float)
         code[coo.row] = coo.col
         codes.append(code)
     targets = [model.targets[model.margin_of_column == m] for m in np.unique(model.margin_of_column)]
+    # The rows inside each margin and their columns, found once (not every iteration).
+    insides = [np.flatnonzero(code >= 0) for code in codes]
+    codes = [code[inside] for code, inside in zip(codes, insides, strict=True)]
     g = np.ones_like(base)
     for iteration in range(1, maxit + 1):
-        for code, target in zip(codes, targets, strict=True):
-            inside = code >= 0
-            current = np.bincount(code[inside], weights=(base * g)[inside], minlength=len(target))
+        for code, inside, target in zip(codes, insides, targets, strict=True):
+            current = np.bincount(code, weights=(base * g)[inside], minlength=len(target))
             with np.errstate(divide="ignore", invalid="ignore"):
                 factor = np.where(current > 0, target / current, 1.0)
-            g[inside] *= factor[code[inside]]
+            g[inside] *= factor[code]
         if _misfit(model, base * g) < epsilon:
             return g, iteration
     raise LiteracyError(
@@ -790,17 +792,31 @@ class Calibration:
     g: np.ndarray
     base: np.ndarray
     record: dict
+    # The projections made so far, one per PSU coding: (psu_code, n_psus, (M^+, A)).
+    # Issue 15: every domain, estimate and contrast of a design reuses one.
+    _operators: list = field(default_factory=list, init=False, repr=False, compare=False)
 
     def residual_operator(self, psu_code: np.ndarray, n_psus: int) -> tuple[np.ndarray, np.ndarray]:
         """(M^+, A): M = X'W0X over base weights, A = PSU totals of final
         weights x X. A domain's PSU totals Z become Z - (b M^+) A', with
         b = sum over its rows of x z / g (R ``svyrecvar``: ``qr.resid`` on
-        mm * sqrt(w0), then times g sqrt(w0))."""
+        mm * sqrt(w0), then times g sqrt(w0)).
+
+        Made once per PSU coding and kept on this object (the products over
+        every row cost far more than a domain's variance), so the arrays
+        returned are shared: read them, never write into them."""
+        for codes, count, operator in self._operators:
+            if count == n_psus and (codes is psu_code or np.array_equal(codes, psu_code)):
+                return operator
         X = self.model.matrix
         M = (X.T @ X.multiply(self.base[:, None])).toarray()
         final = self.base * self.g
         A = sparse.csr_matrix((final, (psu_code, np.arange(len(final)))), shape=(n_psus, len(final))) @ X
-        return np.linalg.pinv(M, rcond=256 * np.finfo(float).eps), A.toarray()
+        operator = (np.linalg.pinv(M, rcond=256 * np.finfo(float).eps), A.toarray())
+        for array in operator:
+            array.setflags(write=False)
+        self._operators.append((psu_code, n_psus, operator))
+        return operator
 
     def recalibrate(self, base: np.ndarray) -> np.ndarray:
         """Final weights from other base weights (a replicate), same targets and method."""

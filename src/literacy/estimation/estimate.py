@@ -463,7 +463,7 @@ def contrast(
     values, kind, _ = _outcome(design.data, outcome, statistic)
     if kind == "distribution":
         raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
-    masks = [_domain_mask(design.data, first), _domain_mask(design.data, second)]
+    masks = [_domain_mask(design, first), _domain_mask(design, second)]
     # Two domains as two columns of one "domain": each row carries its
     # membership, so one pass gives both estimates and their covariance.
     valid = ~np.isnan(values[:, 0]) & (masks[0] | masks[1])
@@ -510,14 +510,21 @@ def contrast(
     )
 
 
-def _domain_mask(data: pd.DataFrame, domain: Mapping[str, object] | None) -> np.ndarray:
+def _domain_mask(design: Design, domain: Mapping[str, object] | None) -> np.ndarray:
+    """Rows where every column equals its value (``data[column] == value``),
+    compared on the column's distinct values: the design keeps each column
+    factorised, so the many contrasts of ``disparities`` do not compare a
+    million strings each time."""
+    data = design.data
     if domain is None:
         return np.ones(len(data), dtype=bool)
     mask = np.ones(len(data), dtype=bool)
     for column, value in domain.items():
         if column not in data.columns:
             raise LiteracyError(f"The domain column {column!r} is not in the data.")
-        mask &= (data[column] == value).to_numpy(dtype=bool, na_value=False)
+        codes, uniques = design.factorized(column)
+        equal = pd.Series(uniques, dtype=data[column].dtype).eq(value).to_numpy(dtype=bool, na_value=False)
+        mask &= np.append(equal, False)[codes]  # code -1 (missing) is never equal
     if not mask.any():
         raise LiteracyError(f"No respondent is in the domain {_describe(domain)}.")
     return mask

@@ -107,15 +107,19 @@ def taylor_variance(design: Design, used: DomainRows, linearised: np.ndarray) ->
         inverse, psu_x = calibration.residual_operator(design.psu_code, design.n_psus)
     for lo, hi, rows in _domain_chunks(used, design.n_psus):
         domain, source = used.domain[rows] - lo, used.rows[rows]
+        if calibration is not None:
+            # The chunk's rows of the calibration variables, once for every outcome column.
+            x_rows = calibration.model.matrix[source]
+            g = calibration.g[source]
         for k in range(linearised.shape[1]):
             totals = _psu_table(design, domain, source, linearised[rows, k], hi - lo)
             if calibration is not None:
                 # Residuals on the calibration variables (R svyrecvar with a
                 # greg_calibration): Z - (b M^+) A' with b = sum of x z / g per domain.
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    scaled = np.where(calibration.g[source] > 0, linearised[rows, k] / calibration.g[source], 0.0)
+                    scaled = np.where(g > 0, linearised[rows, k] / g, 0.0)
                 onehot = sparse.csr_matrix((scaled, (domain, np.arange(len(rows)))), shape=(hi - lo, len(rows)))
-                b = (onehot @ calibration.model.matrix[source]).toarray()
+                b = (onehot @ x_rows).toarray()
                 totals = totals - (b @ inverse) @ psu_x.T
             out[lo:hi, k] = _stratified_sum_of_squares(design, totals, lonely)
     if design.lonely_psu == "average" and lonely.any():

@@ -86,3 +86,55 @@ def map_text_cells(frame: pd.DataFrame, change: Any) -> tuple[pd.DataFrame, bool
     for position, values in changed.items():
         out.isetitem(position, values)
     return out, True
+
+
+def escape_arrow_text(frame: pd.DataFrame, table: pa.Table) -> tuple[pa.Table, bool]:
+    """:func:`escape_text_cell` on ``table`` (``frame`` as pyarrow made it),
+    for a writer that writes the arrow table: the same cells as
+    :func:`map_text_cells` escapes (text columns of the frame whose values
+    arrow holds as strings, or categories as a string dictionary), one
+    regular expression a column, without converting the values again.
+    Returns the table and whether anything changed."""
+    changed = False
+    for position in range(table.num_columns):
+        if not is_text_column(frame.iloc[:, position]):
+            continue  # numbers such as -0.5 are never escaped
+        column = table.column(position)
+        kind = column.type
+        if pa.types.is_dictionary(kind):
+            if not _is_arrow_text(kind.value_type):
+                continue
+            chunks = []
+            for chunk in column.chunks:
+                escaped, hit = _escape_strings(chunk.dictionary)
+                changed |= hit
+                chunks.append(
+                    pa.DictionaryArray.from_arrays(chunk.indices, escaped.cast(kind.value_type), ordered=kind.ordered)
+                    if hit
+                    else chunk
+                )
+            column = pa.chunked_array(chunks, type=kind)
+        elif _is_arrow_text(kind):
+            column, hit = _escape_strings(column)
+            if not hit:
+                continue
+            changed = True
+        else:
+            continue
+        table = table.set_column(position, table.field(position), column)
+    return table, changed
+
+
+def _is_arrow_text(kind: pa.DataType) -> bool:
+    return pa.types.is_string(kind) or pa.types.is_large_string(kind) or pa.types.is_string_view(kind)
+
+
+def _escape_strings(values: Any) -> tuple[Any, bool]:
+    """A leading ``'`` on the strings that start like a formula (after any quotes)."""
+    hits = pc.match_substring_regex(values, _FORMULA_PATTERN).fill_null(False)
+    if not pc.any(hits).as_py():
+        return values, False
+    if pa.types.is_string_view(values.type):
+        values = values.cast(pa.large_string())
+    quote, nothing = pa.scalar("'", type=values.type), pa.scalar("", type=values.type)
+    return pc.if_else(hits, pc.binary_join_element_wise(quote, values, nothing), values), True

@@ -87,6 +87,7 @@ _SYNONYMS = {
     "don't know": ("dont know", "do not know", "dk", "不知道", "不清楚"),
     "拒绝回答": ("拒答", "refused", "refuse"),
     "refused": ("refuse", "拒答", "拒绝回答"),
+    "农村": ("乡村",),  # urban_rural: 乡村 is the statistical yearbooks' word for rural
 }
 
 
@@ -584,6 +585,8 @@ def _field_lookup(field_: RespondentField, mapping: ColumnMapping) -> dict[str, 
     for choice in field_.options:
         for spelling in (choice.name, str(choice.code), choice.label.zh, choice.label.en):
             lookup[normalise_token(spelling) or ""] = choice.name
+        for synonym in _SYNONYMS.get(normalise_token(choice.label.zh) or "", ()):
+            lookup.setdefault(synonym, choice.name)
     for source, name in mapping.values.get(field_.id, {}).items():
         lookup[normalise_token(source) or ""] = str(name)
     return lookup
@@ -641,6 +644,7 @@ def _translate(
     """
     positions, uniques = pd.factorize(series, use_na_sentinel=True)
     mapped: list[Any] = []
+    unmatched: list[Any] = []
     all_found = True
     for value in uniques:
         if booleans and isinstance(value, (bool, np.bool_)):
@@ -656,16 +660,46 @@ def _translate(
             mapped.append(lookup[token])
         else:
             mapped.append(value)
+            unmatched.append(value)
             all_found = False
     if kind is int and all_found:
         # Build the integer column from the few distinct values, not cell by cell.
         codes = np.array([0 if m is None else int(m) for m in mapped] + [0], dtype=np.int64)[positions]
         blank = np.array([m is None for m in mapped] + [True])[positions]
         return pd.Series(pd.arrays.IntegerArray(codes, blank))
+    if kind is int:
+        numeric = _numeric_codes(mapped, unmatched, positions)
+        if numeric is not None:
+            return numeric
     values = np.array([*mapped, None], dtype=object)[positions]
     if kind is str and all_found:
         return pd.Series(values, dtype="string")
     return pd.Series(values, dtype=object)
+
+
+def _numeric_codes(mapped: list[Any], unmatched: list[Any], positions: np.ndarray) -> pd.Series | None:
+    """An item column holding codes that match nothing (validation rejects
+    them) as numbers when they are numbers: Int64 when every value is a
+    whole number of integer type, Float64 when the unmatched ones are all
+    floats (as read_csv gives a column with blanks). Each value prints as it
+    did as a Python object (``99``, ``6.0``), and the column stays numeric for
+    validation, scoring and writing, instead of a million Python objects each
+    step converts again (issue 15). Otherwise None: the values stay objects."""
+    present = [m for m in mapped if m is not None]
+    whole = [m for m in present if _is_integer(m)]
+    blank = np.array([m is None for m in mapped] + [True])[positions]
+    if len(whole) == len(present) and all(-(2**63) <= int(m) < 2**63 for m in whole):
+        codes = np.array([0 if m is None else int(m) for m in mapped] + [0], dtype=np.int64)[positions]
+        return pd.Series(pd.arrays.IntegerArray(codes, blank))
+    floats = [v for v in unmatched if isinstance(v, (float, np.floating))]
+    if len(floats) == len(unmatched) and len(whole) + len(floats) == len(present):
+        values = np.array([np.nan if m is None else float(m) for m in mapped] + [np.nan], dtype=float)[positions]
+        return pd.Series(pd.arrays.FloatingArray(values, blank))
+    return None
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _translate_multiple(series: pd.Series, lookup: dict[str, Any], file_codes: dict[str, Any] | None) -> pd.Series:
