@@ -27,6 +27,10 @@ def test_the_wheel_ships_every_instrument(tmp_path):
     assert {"literacy/report/html.py", "literacy/reference/national-series.yaml",
             "literacy/reference/plans/wuhai-2021-2025.yaml"} <= names  # fmt: skip
     assert {"literacy/sample_data/responses-spss.sav", "literacy/sample_data/margins.csv"} <= names
+    # Every module of the source tree is in the wheel (a package missing from setup.cfg is not).
+    modules = {f"literacy/{p.relative_to(REPO / 'src' / 'literacy').as_posix()}"
+               for p in (REPO / "src" / "literacy").rglob("*.py")}  # fmt: skip
+    assert modules - names == set()
 
 
 def test_a_clone_finds_the_instruments_without_installing():

@@ -136,14 +136,17 @@ def test_the_validation_settings_are_the_rules_fields_and_on():
 
 
 def test_the_allowed_words_are_those_of_the_modules_that_use_them():
-    from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS
-    from literacy.estimation import CI_METHODS
     from literacy.instrument import ITEM_TYPES, RULES
-    from literacy.io.files import FILE_FORMATS
-    from literacy.io.platforms import PLATFORMS
     from literacy.plans import BASES, COMPARATORS, LEVELS
-    from literacy.report import REPORT_FORMATS
-    from literacy.weighting import METHODS
+    from literacy.vocabulary import (
+        CI_METHODS,
+        FILE_FORMATS,
+        LONELY_PSU_RULES,
+        PLATFORMS,
+        REPLICATE_METHODS,
+        REPORT_FORMATS,
+    )
+    from literacy.vocabulary import WEIGHT_METHODS as METHODS
 
     assert get_args(schemas.ItemType) == ITEM_TYPES and get_args(schemas.Rule) == RULES
     assert get_args(schemas.Level) == LEVELS and get_args(schemas.Basis) == BASES

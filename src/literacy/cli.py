@@ -13,31 +13,27 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
-from literacy import __version__
-from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, counted_progress_of_plans, gap
-from literacy.collect.exports import EXPORT_LAYOUTS
-from literacy.collect.fieldwork import simulate, write_simulation
-from literacy.collect.forms import FORM_FORMATS, export_form
-from literacy.collect.samplesize import ALLOCATIONS, allocate, design_effect, power_sample_size, sample_size
-from literacy.design import LONELY_PSU_RULES, REPLICATE_METHODS, SUPPLIED_TYPES, Design
 from literacy.errors import LiteracyError, command_line
-from literacy.estimation import CI_METHODS, Reliability, estimate
-from literacy.estimation.estimate import MISSING_OUTCOME, STATISTICS
-from literacy.instrument import describe, list_instruments, load_instrument
-from literacy.io import OUTPUT_FORMATS, PLATFORMS, ReadOptions, read, write_frame, write_json, write_table
-from literacy.io.files import DEFAULT_CHUNK_ROWS, FILE_FORMATS
-from literacy.io.tables import os_error_message
-from literacy.labels import LABEL_MODES
-from literacy.pipeline import demo, run
-from literacy.plans import list_plans, load_plan
-from literacy.report import REPORT_FORMATS, ReportData, report
-from literacy.report.data import for_people
-from literacy.scoring import score
-from literacy.validate import DEFAULT_ACTIONS, Rules, parse_actions, summary_lines, validate_file
-from literacy.weighting import METHODS as WEIGHT_METHODS
-from literacy.weighting import nonresponse_adjust, read_collapse, read_margins, weight
+from literacy.vocabulary import (
+    ALLOCATIONS,
+    CI_METHODS,
+    DEFAULT_ACTIONS,
+    DEFAULT_CHUNK_ROWS,
+    EXPORT_LAYOUTS,
+    FILE_FORMATS,
+    FORM_FORMATS,
+    LABEL_MODES,
+    LONELY_PSU_RULES,
+    MISSING_OUTCOME,
+    OUTPUT_FORMATS,
+    PLATFORMS,
+    REPLICATE_METHODS,
+    REPORT_FORMATS,
+    STATISTICS,
+    SUPPLIED_TYPES,
+    WEIGHT_METHODS,
+)
 
 LANG = click.option(
     "--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Language of instrument text."
@@ -95,6 +91,8 @@ class _Group(click.Group):
             except LiteracyError as error:
                 raise click.ClickException(str(error)) from None
             except OSError as error:
+                from literacy.io.tables import os_error_message
+
                 raise click.ClickException(os_error_message(error)) from None
             except MemoryError:
                 raise click.ClickException(_memory_message()) from None
@@ -150,7 +148,7 @@ def _memory_message() -> str:
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="literacy")
+@click.version_option(package_name="literacy", prog_name="literacy")
 def main() -> None:
     """Measure citizen science literacy from survey exports and compare it with plan targets."""
 
@@ -164,6 +162,8 @@ def questionnaire() -> None:
 @LANG
 def questionnaire_list(lang: str) -> None:
     """List the shipped instruments."""
+    from literacy.instrument import list_instruments
+
     for instrument in list_instruments():
         click.echo(
             f"{instrument.id}\t{instrument.version}\t{len(instrument.items)} items\t"
@@ -176,6 +176,8 @@ def questionnaire_list(lang: str) -> None:
 @LANG
 def questionnaire_show(instrument: str, lang: str) -> None:
     """Show an instrument's standard, dimensions and items (ID or FILE)."""
+    from literacy.instrument import describe, load_instrument
+
     for line in describe(load_instrument(instrument), lang):
         click.echo(line)
 
@@ -184,6 +186,8 @@ def questionnaire_show(instrument: str, lang: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def questionnaire_check(files: tuple[str, ...]) -> None:
     """Check instrument files; exit 1 if any has a problem."""
+    from literacy.instrument import load_instrument
+
     failures = []
     for path in files:
         if not Path(path).is_file():
@@ -221,6 +225,10 @@ def score_command(
     input_path: str, instrument: str, output: str, max_missing: float | None, force: bool, **read_options: Any
 ) -> None:
     """Score each respondent in INPUT (any export format) against the instrument's standard."""
+    from literacy.instrument import load_instrument
+    from literacy.io import read, write_table
+    from literacy.scoring import score
+
     loaded = load_instrument(instrument)
     responses = read(input_path, loaded, **read_options)
     scored = score(responses, loaded, max_missing_share=max_missing)
@@ -267,10 +275,13 @@ def items_command(input_path: str, instrument: str, weight: str | None, by_colum
                   lang: str, force: bool, **read_options: Any) -> None:  # fmt: skip
     """Item analysis of the answers in INPUT (an export or a validated file, as for `score`): p-values,
     item-rest correlations, alpha, Rasch difficulties and fit, DIF, with flags saying what to check."""
+    from literacy.instrument import load_instrument
+    from literacy.io import read, write_frame, write_json
     from literacy.io.tables import check_can_write, write_text
     from literacy.items import item_analysis
     from literacy.report.data import for_people
     from literacy.runfolder import same_file
+    from literacy.weighting import weight
 
     if report_path and (report_path == "-" or Path(report_path).suffix.lower() not in (".html", ".htm")):
         raise LiteracyError(f"--report writes an HTML page; give it a name ending in .html, not {report_path!r}.")
@@ -379,6 +390,9 @@ def validate_command(
 
     Input rows = clean rows + rejected rows, always; the summary on stderr says so.
     """
+    from literacy.io import ReadOptions
+    from literacy.validate import Rules, parse_actions, summary_lines, validate_file
+
     if rejects_path is None:
         if output == "-":
             raise click.UsageError("Give --rejects FILE when the clean rows go to stdout.")
@@ -440,6 +454,8 @@ class _progress:
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
 def questionnaire_export(instrument: str, form_format: str, lang: str, output: str, force: bool) -> None:
     """Export an instrument for the field (ID or FILE)."""
+    from literacy.collect.forms import export_form
+
     export_form(instrument, output, form_format, lang=lang, force=force)
     click.echo(f"Wrote {output} ({form_format}, {lang}).", err=True)
 
@@ -535,6 +551,9 @@ def samplesize_command(
     cluster_size: float, weight_cv: float, population: float | None, response_rate: float,
 ) -> None:  # fmt: skip
     """Interviews needed for one city's rate: by margin of error, or to tell it from a target."""
+    from literacy.collect.samplesize import design_effect, power_sample_size, sample_size
+    from literacy.plans import load_plan
+
     loaded = load_plan(plan) if plan else None
     if expected is None:
         if loaded is None or not loaded.baselines:
@@ -567,6 +586,9 @@ def samplesize_command(
 def allocate_command(units_path: str, total: int, method: str, size: str, rate: str | None, power_: float,
                      minimum: int, output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
     """Spread a total sample over the cities or strata listed in UNITS (CSV with a population column)."""
+    from literacy.collect.samplesize import allocate
+    from literacy.io import read, write_frame
+
     result = allocate(read(units_path), total, method=method, size=size, rate=rate, power=power_, minimum=minimum)
     write_frame(result, output, output_format or ("table" if output == "-" else None), force=force)
 
@@ -628,6 +650,8 @@ def simulate_command(instrument: str, cities: tuple[str, ...], interviews: int, 
                      response_rate: float, defect_rate: float, layouts: tuple[str, ...], lang: str, seed: int,
                      folder: str, force: bool) -> None:  # fmt: skip
     """Simulate a survey of a synthetic population with known truth; write exports, margins and truth."""
+    from literacy.collect.fieldwork import simulate, write_simulation
+
     rates: dict[str, float | None] = {}
     for entry in cities:
         code, _, value = entry.partition("=")
@@ -659,6 +683,8 @@ def plans() -> None:
 @LANG
 def plans_list(lang: str) -> None:
     """List the shipped plans."""
+    from literacy.plans import list_plans
+
     for plan in list_plans():
         targets = "; ".join(f"{t.year} {t.describe(lang)}" for t in plan.targets) or "-"
         baseline = f"{plan.baselines[-1].year} {plan.baselines[-1].value:g}%" if plan.baselines else "-"
@@ -670,6 +696,8 @@ def plans_list(lang: str) -> None:
 @LANG
 def plans_show(plan: str, lang: str) -> None:
     """Show a plan's document, baselines and targets, each with its source (ID or FILE)."""
+    from literacy.plans import load_plan
+
     loaded = load_plan(plan)
     click.echo(f"{loaded.id}: {loaded.name.get(lang)} ({loaded.level}, code {loaded.code}, parent {loaded.parent})")
     click.echo(f"document: {loaded.title.get(lang)}, {loaded.number}, {loaded.issuer.get(lang)}, {loaded.date}")
@@ -699,6 +727,10 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
                 actuals: str | None, lang: str, output_format: str | None, output: str,
                 force: bool) -> None:  # fmt: skip
     """Compare estimates (from `literacy estimate`) with plan targets: gap, evidence, path and progress."""
+    from literacy.assessment import ASSESSMENT_UNITS, COUNTED_UNITS, counted_progress_of_plans, gap
+    from literacy.io import read, write_frame
+    from literacy.report.data import for_people
+
     table = gap(read(estimates_path), list(plan_ids), year=year, domain=domain, alpha=alpha, lang=lang)
     kind = output_format or ("table" if output == "-" else None)
     # Percent is for people: the text table shows 12.3% and +2.3 points; CSV and JSON keep the proportions.
@@ -714,8 +746,11 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
 @click.argument("current_path", metavar="CURRENT")
 @click.argument("previous_path", metavar="PREVIOUS")
 @click.option("--year", type=int, required=True, help="The current survey's year.")
-@click.option("--previous-year", type=int,
-              help="The previous survey's year, before --year; required unless PREVIOUS has a year column.")
+@click.option(
+    "--previous-year",
+    type=int,
+    help="The previous survey's year, before --year; required unless PREVIOUS has a year column.",
+)
 @click.option("--standard", required=True, help="The instrument id or file the current survey was scored under.")
 @click.option("--previous-standard", help="The instrument id or file the previous figures were scored under; "
               "required unless PREVIOUS has a standard column.")  # fmt: skip
@@ -733,6 +768,8 @@ def change_command(current_path: str, previous_path: str, year: int, previous_ye
     """Change since the previous survey: CURRENT estimates (literacy estimate) against PREVIOUS figures
     (published, se optional, or literacy estimate on the earlier wave); independent samples, variances add."""
     from literacy.assessment import CHANGE_UNITS, change
+    from literacy.io import read, write_frame
+    from literacy.report.data import for_people
 
     table = change(read(current_path), read(previous_path), year=year, previous_year=previous_year,
                    standard=standard, previous_standard=previous_standard, domain=domain, unit=previous_unit,
@@ -767,6 +804,12 @@ def report_command(assessment_path: str, estimates_path: str | None, grades_path
                    plan_ids: tuple[str, ...], report_format: str | None, output: str, lang: str,
                    force: bool) -> None:  # fmt: skip
     """Write the report (HTML with charts, Word, PDF, XLSX, Markdown or JSON) from an assessment table."""
+    import pandas as pd
+
+    from literacy.io import read
+    from literacy.plans import load_plan
+    from literacy.report import ReportData, report
+
     assessment = read(assessment_path)
     loaded = [load_plan(p) for p in plan_ids]
     known = {p.id for p in loaded}
@@ -780,8 +823,12 @@ def report_command(assessment_path: str, estimates_path: str | None, grades_path
     if small_area_path:
         from literacy.report.data import district_tables, small_area_method
 
-        small_area, gaps = district_tables(read(small_area_path), read(district_gaps_path) if district_gaps_path
-                                           else None, source=small_area_path, gaps_source=district_gaps_path or "")
+        small_area, gaps = district_tables(
+            read(small_area_path),
+            read(district_gaps_path) if district_gaps_path else None,
+            source=small_area_path,
+            gaps_source=district_gaps_path or "",
+        )
         if "small_area" not in methods and small_area.attrs["small_area"].get("method"):
             methods["small_area"] = small_area_method(small_area)
     data = ReportData(assessment, *(read(p) if p else pd.DataFrame() for p in
@@ -798,6 +845,8 @@ def report_command(assessment_path: str, estimates_path: str | None, grades_path
 @click.option("--force", is_flag=True, help="Write into a folder that already has files.")
 def run_command(config_path: str, output: str | None, force: bool) -> None:
     """Run validate -> score -> weight -> estimate -> gap -> report as CONFIG.yaml describes."""
+    from literacy.pipeline import run
+
     result = run(config_path, output=output, force=force)
     _say_done(result)
 
@@ -807,6 +856,8 @@ def run_command(config_path: str, output: str | None, force: bool) -> None:
 @click.option("--force", is_flag=True, help="Write into a folder that already has files.")
 def demo_command(output: str, force: bool) -> None:
     """Run the whole job on the shipped sample data and say where the report is."""
+    from literacy.pipeline import demo
+
     result = demo(output, force=force)
     _say_done(result)
 
@@ -917,6 +968,11 @@ def estimate_command(
     max_relative_ci_width: float, output_format: str | None, output: str, force: bool,
 ) -> None:  # fmt: skip
     """Estimate a rate, mean or distribution with design-based intervals, by domain."""
+    from literacy.design import Design
+    from literacy.estimation import Reliability, estimate
+    from literacy.io import read, write_frame
+    from literacy.weighting import weight
+
     if replicates and replicate_weights:
         raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")
     data = read(input_path)
@@ -1005,6 +1061,9 @@ def weight_command(
     out_weight: str, maxit: int, epsilon: float, diagnostics_path: str | None, output: str, force: bool,
 ) -> None:  # fmt: skip
     """Adjust base weights to census margins; writes INPUT plus the final weight."""
+    from literacy.io import read, write_json, write_table
+    from literacy.weighting import nonresponse_adjust, read_collapse, read_margins, weight
+
     data = read(input_path)
     margins = read_margins(margins_path, by=by_city)
     if responded:
@@ -1075,8 +1134,12 @@ def _trim(text: str | None) -> tuple[str, float] | None:
     default=None,
     help="Output format (default: from the -o extension, csv for stdout); json carries the model.",
 )
-@click.option("--benchmark", "benchmark_value", type=float,
-              help="Scale the EBLUPs so their population-weighted mean is this direct estimate (needs --population).")
+@click.option(
+    "--benchmark",
+    "benchmark_value",
+    type=float,
+    help="Scale the EBLUPs so their population-weighted mean is this direct estimate (needs --population).",
+)
 @click.option("--population", help="Column of area populations, the weights of --benchmark.")
 @click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
 @click.option("--force", is_flag=True, help="Replace an existing output file.")
@@ -1087,6 +1150,7 @@ def sae_command(
     output: str, force: bool,
 ) -> None:  # fmt: skip
     """Small-area estimates: Fay-Herriot EBLUPs from direct estimates per area and area covariates."""
+    from literacy.io import read, write_frame
     from literacy.smallarea import sae
 
     names = [c.strip() for c in (covariates or "").split(",") if c.strip()]

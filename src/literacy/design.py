@@ -17,10 +17,8 @@ import pandas as pd
 
 from literacy.errors import LiteracyError
 from literacy.io.missing import blank_declared_missing
+from literacy.vocabulary import LONELY_PSU_RULES
 
-LONELY_PSU_RULES = ("fail", "remove", "certainty", "adjust", "average")
-REPLICATE_METHODS = ("jk1", "jkn", "brr", "fay", "bootstrap")
-SUPPLIED_TYPES = ("jk1", "brr", "fay", "bootstrap", "other")
 LonelyRule = Literal["fail", "remove", "certainty", "adjust", "average"]
 
 

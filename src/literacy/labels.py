@@ -24,7 +24,6 @@ import pandas as pd
 from literacy.groups import KEY_GROUPS
 from literacy.instrument import respondent_block
 
-LABEL_MODES = ("codes", "labels", "both")
 LABEL_SUFFIX = "_label"
 
 

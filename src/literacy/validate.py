@@ -52,18 +52,8 @@ from literacy.io.read import ReadOptions, iter_read
 from literacy.io.tables import TableSink, check_can_write, write_json
 from literacy.io.textfiles import BadRow
 from literacy.scoring import check_columns, item_results
+from literacy.vocabulary import ACTIONS, DEFAULT_ACTIONS
 
-ACTIONS = ("reject", "flag", "ignore")
-DEFAULT_ACTIONS = {
-    "invalid_value": "reject",
-    "duplicate_id": "reject",
-    "age_missing": "reject",
-    "age_not_a_number": "reject",
-    "outside_population": "reject",
-    "incomplete": "reject",
-    "speeder": "flag",
-    "straight_line": "flag",
-}
 SOURCE_ROW = "source_row"
 REASONS = "reject_reasons"
 READING_CHECKS = ("wrong_field_count", "nul_byte")

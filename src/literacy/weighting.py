@@ -40,11 +40,11 @@ from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError, spell
 from literacy.io import read
 from literacy.io.missing import blank_declared_missing
+from literacy.vocabulary import WEIGHT_METHODS as METHODS
 
 if TYPE_CHECKING:
     from literacy.design import Design
 
-METHODS = ("poststratify", "rake", "linear", "raking-bounded")
 CELL_SEPARATOR = " | "  # joins the categories of a joint (post-stratification) cell
 _TOLERANCE = 1e-8  # relative misfit allowed in the final check of every target
 

@@ -37,8 +37,8 @@ from literacy.io.platforms import (
     wjx_option_codes,
 )
 from literacy.io.tables import atomic_write, check_can_write, write_table
+from literacy.vocabulary import EXPORT_LAYOUTS
 
-EXPORT_LAYOUTS = ("csv", "kobo", "kobo-labels", "odk", "wjx", "wjx-numeric", "spss")
 _EXTENSIONS = {
     "csv": ".csv",
     "kobo": ".csv",

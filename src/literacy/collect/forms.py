@@ -28,8 +28,8 @@ from literacy.errors import LiteracyError
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, load_instrument, respondent_block
 from literacy.io.tables import atomic_write, check_can_write, write_text
 from literacy.report.xlsx import store_text_as_text
+from literacy.vocabulary import FORM_FORMATS
 
-FORM_FORMATS = ("xlsform", "sav-template", "html")
 LANGUAGES = {"zh": "Chinese (zh)", "en": "English (en)"}
 RESPONDENT_GROUP = "respondent"
 _METADATA = ("start", "end", "deviceid")

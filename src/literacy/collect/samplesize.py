@@ -33,8 +33,7 @@ import pandas as pd
 from scipy import stats
 
 from literacy.errors import LiteracyError, spell
-
-ALLOCATIONS = ("proportional", "equal", "neyman", "power")
+from literacy.vocabulary import ALLOCATIONS
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,6 @@ Every estimates table starts with :data:`BREAKDOWN`, then the domain columns,
 then :data:`FIXED_COLUMNS`; see :func:`estimate`."""
 
 from literacy.estimation.estimate import BREAKDOWN, FIXED_COLUMNS, Reliability, contrast, estimate
-from literacy.estimation.intervals import CI_METHODS
+from literacy.vocabulary import CI_METHODS
 
 __all__ = ["BREAKDOWN", "CI_METHODS", "FIXED_COLUMNS", "Reliability", "contrast", "estimate"]

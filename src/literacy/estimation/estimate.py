@@ -27,7 +27,7 @@ from scipy import stats
 
 from literacy.design import Design
 from literacy.errors import LiteracyError, spell
-from literacy.estimation.intervals import CI_METHODS, mean_interval, proportion_interval, t_quantile
+from literacy.estimation.intervals import mean_interval, proportion_interval, t_quantile
 from literacy.estimation.variance import (
     DomainRows,
     design_df,
@@ -38,14 +38,13 @@ from literacy.estimation.variance import (
     replicate_variance,
     taylor_variance,
 )
-from literacy.labels import LABEL_MODES, add_labels
+from literacy.labels import add_labels
+from literacy.vocabulary import CI_METHODS, LABEL_MODES, MISSING_OUTCOME, STATISTICS
 
-STATISTICS = ("auto", "proportion", "mean", "distribution")
 # Rows whose outcome is missing: "na.rm" keeps them in each domain's design,
 # as R's svyby(..., svyciprop, na.rm = TRUE) does (they count in the domain's
 # degrees of freedom and in Korn-Graubard's nrow(design) - 1); "subset" drops
 # them first, as R's subset(design, !is.na(y)).
-MISSING_OUTCOME = ("na.rm", "subset")
 FIXED_COLUMNS = ["estimate", "se", "ci_lower", "ci_upper", "df", "n", "deff", "cv", "flags"]
 """The columns every estimates table has after its domain columns, in this order."""
 EXTRA_COLUMNS = ["population", "n_eff"]

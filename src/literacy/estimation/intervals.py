@@ -23,8 +23,6 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-CI_METHODS = ("logit", "wald", "korn-graubard", "wilson")
-
 
 def t_quantile(level: float, df: np.ndarray) -> np.ndarray:
     df = np.asarray(df, dtype=float)

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from literacy.design import REPLICATE_METHODS, SUPPLIED_TYPES, Replicates
+from literacy.design import Replicates
 from literacy.errors import LiteracyError, spell
+from literacy.vocabulary import REPLICATE_METHODS, SUPPLIED_TYPES
 
 if TYPE_CHECKING:
     from literacy.design import Design

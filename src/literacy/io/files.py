@@ -36,24 +36,9 @@ from literacy.errors import LiteracyError, spell
 from literacy.io.formulas import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, map_text_cells, unescape_text_cell
 from literacy.io.spreadsheets import _excel_header, _xlsx_chunks, check_spreadsheet
 from literacy.io.textfiles import BadRow, TextLayout, _csv_blocks, _read_csv, refuse_duplicate_columns, text_layout
+from literacy.vocabulary import DEFAULT_CHUNK_ROWS, FILE_FORMATS
 
-FILE_FORMATS = {
-    ".csv": "csv",
-    ".txt": "csv",
-    ".tsv": "tsv",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-    ".sav": "spss",
-    ".zsav": "spss",
-    ".dta": "stata",
-    ".sas7bdat": "sas",
-    ".xpt": "xport",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-}
 SIDECAR_SUFFIX = ".meta.json"
-DEFAULT_CHUNK_ROWS = 100_000
 
 
 def sidecar_path(path: Path) -> Path:

@@ -40,8 +40,8 @@ import pandas as pd
 from literacy.datafiles import read_yaml
 from literacy.errors import LiteracyError, spell
 from literacy.instrument import MISSING_LABELS, Instrument, Item, RespondentField, respondent_block
+from literacy.vocabulary import PLATFORMS
 
-PLATFORMS = ("auto", "generic", "kobo", "odk", "wjx", "spss")
 KOBO_METADATA = (
     "_id",
     "_uuid",

@@ -36,6 +36,7 @@ from literacy.io.formulas import (
     escape_text_cell,
     map_text_cells,
 )
+from literacy.vocabulary import OUTPUT_FORMATS
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 STDOUT = "-"
@@ -67,7 +68,6 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -
         sink.append(frame)
 
 
-OUTPUT_FORMATS = ("csv", "json", "table")
 
 
 def write_frame(

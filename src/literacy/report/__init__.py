@@ -18,8 +18,8 @@ from literacy.errors import LiteracyError, spell
 from literacy.io.tables import atomic_write, check_can_write, write_json, write_text
 from literacy.report.data import ReportData, check_units, t, text_or_blank
 from literacy.report.tables import body_tables, headline, methods_rows
+from literacy.vocabulary import REPORT_FORMATS
 
-REPORT_FORMATS = ("html", "xlsx", "md", "json", "docx", "pdf")
 _EXTENSIONS = {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".md": "md", ".json": "json", ".docx": "docx",
                ".pdf": "pdf"}  # fmt: skip
 
