@@ -19,6 +19,7 @@ import pandas as pd
 
 from literacy.assessment import (
     ASSESSMENT_UNITS,
+    CHANGE_UNITS,
     COUNTED_UNITS,
     DISPARITY_UNITS,
     SHARE_UNIT,
@@ -131,16 +132,6 @@ COLUMN_TEXT: dict[str, Text] = {
     "like_for_like": Text("口径一致", "Like for like"),
     "item": Text("项目", "Item"),
     "value": Text("内容", "Value"),
-}
-CHANGE_UNITS = {
-    "previous_estimate": "percent",
-    "previous_se": "se",
-    "estimate": "percent",
-    "se": "se",
-    "change": "points",
-    "change_se": "se",
-    "ci_lower": "points",
-    "ci_upper": "points",
 }
 CHANGE_NOTES = {
     "fixed_previous": Text(
