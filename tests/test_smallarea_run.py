@@ -148,7 +148,7 @@ def test_run_writes_district_estimates_benchmarked_to_each_city(survey, tmp_path
     # The report: a district section in every format, percent only for people.
     markdown = (folder / "report.md").read_text(encoding="utf-8")
     section = markdown.split("## District estimates (small areas)", 1)[1]
-    assert "| City | District | Interviews | Direct |" in section and "| Wuhai | wuhai-d1 |" in section
+    assert "| City | District | Interviews | Direct |" in section and "| Wuhai | District 1 |" in section
     assert "Gap to district target (points)" in section and "%" in section
     payload = json.loads((folder / "report.json").read_text(encoding="utf-8"))
     assert len(payload["small_area"]) == 12 and len(payload["district_gaps"]) == 2

@@ -167,3 +167,42 @@ def test_no_duration_column_is_reported_not_guessed():
     result = validate(fieldwork(5).drop(columns=["duration_seconds"]), CAST)
     assert "speeder" in result.summary["checks_skipped"]
     assert np.all(~result.clean.get("flag_speeder", pd.Series([False])))
+
+
+def test_a_validated_file_validated_again_keeps_its_lineage(defective, tmp_path):
+    """`literacy validate clean.csv` crashed ("cannot insert source_row, already
+    exists"): source_row stays each row's line in the original export, the
+    flags are made again under the new rules, and a row rejected now is
+    named by its original line."""
+    from click.testing import CliRunner
+
+    from literacy.cli import main
+
+    source = tmp_path / "in.csv"
+    defective.to_csv(source, index=False)
+    clean, rejects = tmp_path / "clean.csv", tmp_path / "rejects.csv"
+    validate_file(source, CAST, clean_path=clean, rejects_path=rejects, chunk_rows=7)
+    first = pd.read_csv(clean, encoding="utf-8-sig")
+
+    again, again_rejects = tmp_path / "again.csv", tmp_path / "again.rejects.csv"
+    result = CliRunner().invoke(main, ["validate", str(clean), "-q", "cast-2024", "-o", str(again),
+                                       "--on", "speeder=reject", "--on", "straight_line=ignore"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    second = pd.read_csv(again, encoding="utf-8-sig")
+    rejected = pd.read_csv(again_rejects, encoding="utf-8-sig")
+    speeders = first.loc[first["flag_speeder"], SOURCE_ROW].tolist()
+    assert speeders == [9]
+    assert rejected[SOURCE_ROW].tolist() == speeders and rejected[REASONS].str.startswith("speeder").all()
+    assert sorted(second[SOURCE_ROW].tolist() + speeders) == first[SOURCE_ROW].tolist()
+    # Flags of the first validation are not carried over: straight_line is ignored now, speeders rejected.
+    assert "flag_straight_line" not in second.columns and "flag_speeder" not in second.columns
+    assert REASONS not in second.columns
+    kept = first.set_index(SOURCE_ROW).drop(columns=["flag_speeder", "flag_straight_line"]).drop(index=speeders)
+    pd.testing.assert_frame_equal(second.set_index(SOURCE_ROW), kept)
+
+    # In memory alike; a broken source_row is refused in one sentence, not renumbered silently.
+    assert validate(first, CAST).clean[SOURCE_ROW].tolist() == first[SOURCE_ROW].tolist()
+    broken = first.assign(**{SOURCE_ROW: first[SOURCE_ROW].astype(object)})
+    broken.loc[3, SOURCE_ROW] = "x"
+    with pytest.raises(LiteracyError, match="source_row of row 4 holds 'x', not a line number"):
+        validate(broken, CAST)

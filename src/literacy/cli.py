@@ -281,7 +281,6 @@ def items_command(input_path: str, instrument: str, weight: str | None, by_colum
     from literacy.items import item_analysis
     from literacy.report.data import for_people
     from literacy.runfolder import same_file
-    from literacy.weighting import weight
 
     if report_path and (report_path == "-" or Path(report_path).suffix.lower() not in (".html", ".htm")):
         raise LiteracyError(f"--report writes an HTML page; give it a name ending in .html, not {report_path!r}.")
@@ -971,7 +970,6 @@ def estimate_command(
     from literacy.design import Design
     from literacy.estimation import Reliability, estimate
     from literacy.io import read, write_frame
-    from literacy.weighting import weight
 
     if replicates and replicate_weights:
         raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")

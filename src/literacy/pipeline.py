@@ -18,7 +18,7 @@ The configuration (paths are relative to the configuration file)::
     small_area: {area: district, covariates: districts.csv, population: population, method: reml,
                  transformation: none, benchmark: true}   # district EBLUPs (optional)
     report: {formats: [html, docx, xlsx, md, json], lang: zh}   # add pdf for a PDF (needs Chromium or LibreOffice)
-    output: results
+    output: results                                # or {folder: results, tables: parquet} (tables: csv|parquet)
     previous: {estimates: previous.csv, year: 2020, standard: crisp-classic, unit: percent}
     # or the earlier wave's microdata, estimated as this survey is (README "Change since the previous survey"):
     # previous: {inputs: [wave-2020.sav], instrument: cast-2024, margins: margins-2020.csv, year: 2020}
@@ -153,6 +153,7 @@ _TABLES = ("clean", "rejects", "scored", "weighted", "estimates", "grades", "ass
 OUTPUT_NAMES = frozenset(
     [f"{t}.csv" for t in _TABLES]
     + [f"{t}.csv.meta.json" for t in _TABLES]
+    + [f"{t}.parquet" for t in _TABLES]
     + ["validation.json", "weighting.json", "small_area.json", MANIFEST_NAME, "demo.yaml", MARKER_NAME, LOCK_NAME]
     + [f"report.{kind}" for kind in ("html", "docx", "xlsx", "md", "json", "pdf")]
 )
@@ -164,7 +165,7 @@ def _run(
     config_path = Path(config_path).resolve()
     config = load_config(config_path)
     base = config_path.parent
-    folder = Path(output) if output else base / str(config.get("output", "results"))
+    folder = Path(output) if output else base / str(_output_settings(config)["folder"])
     inputs = _input_files(config_path, config, base)
     names = (OUTPUT_NAMES - {"demo.yaml"}) | ({config_copy} if config_copy else set())
     refuse_outputs_over_inputs(folder, inputs, names)
@@ -226,7 +227,11 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
     result = RunResult(folder)
     instrument = step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
 
+    parquet = _output_settings(config)["tables"] == "parquet"
+
     def save(name: str, frame: pd.DataFrame) -> None:
+        if parquet:  # output: {tables: parquet}: the metadata goes in the file's schema, not a sidecar
+            name = name.removesuffix(".csv") + ".parquet"
         step.current = f"write {name}"
         write_table(frame, folder / name, force=True)
 
@@ -535,6 +540,13 @@ def _check_previous(config: dict[str, Any], source: str) -> None:
             f"{source}: previous: year {previous['year']} is not before the survey year {survey_year} "
             "(assessment: year); the previous survey comes first."
         )
+
+
+def _output_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """``output:`` as a folder name or ``{folder: ..., tables: csv|parquet}``."""
+    given = config.get("output", "results")
+    settings = dict(given) if isinstance(given, dict) else {"folder": given}
+    return {"folder": settings.get("folder", "results"), "tables": settings.get("tables", "csv")}
 
 
 def _plain_json(value: Any) -> Any:

@@ -45,6 +45,7 @@ Basis = Literal["cumulative", "per_year", "per_year_level", "level"]
 Platform = Literal["auto", "generic", "kobo", "odk", "wjx", "spss"]
 FileFormat = Literal["csv", "excel", "parquet", "sas", "spss", "stata", "tsv", "xport"]
 Action = Literal["reject", "flag", "ignore"]
+TableFormat = Literal["csv", "parquet"]
 WeightMethod = Literal["poststratify", "rake", "linear", "raking-bounded"]
 LonelyPsu = Literal["fail", "remove", "certainty", "adjust", "average"]
 ReplicateMethod = Literal["jk1", "jkn", "brr", "fay", "bootstrap"]
@@ -463,6 +464,18 @@ class PreviousWave(_Strict):
     design: DesignSettings = _optional()
 
 
+class OutputSettings(_Strict):
+    """Where a run writes, and in which format its tables (clean, rejects,
+    scored, weighted, estimates, ...) are written."""
+
+    folder: Scalar = Field(default="results", description="The output folder (relative to the configuration).")
+    tables: TableFormat = Field(
+        default="csv",
+        description="csv: UTF-8 with BOM and a .meta.json sidecar beside each table; parquet: the same metadata "
+        "in each file's schema (literacy.read reads it back), several times faster on a big survey.",
+    )
+
+
 class RunConfig(_Strict):
     """A ``literacy run`` configuration (paths are relative to it)."""
 
@@ -482,7 +495,9 @@ class RunConfig(_Strict):
     actuals: str | None = None
     small_area: SmallAreaSettings | None = None
     report: ReportSettings | None = None
-    output: Scalar = "results"
+    output: _one_of(scalar=Scalar, mapping=OutputSettings) = Field(
+        default="results", description="The output folder, or {folder: results, tables: csv|parquet}."
+    )
     previous: PreviousWave | None = None
 
 

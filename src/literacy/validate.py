@@ -154,11 +154,6 @@ def validate(
     rules = Rules.from_settings(rules)
     frame = responses.reset_index(drop=True)
     rows = np.arange(1, len(frame) + 1)
-    if SOURCE_ROW in frame.columns:  # already validated once: keep the rows' own line numbers
-        given = pd.to_numeric(frame[SOURCE_ROW], errors="coerce")
-        if given.notna().all():
-            rows = given.to_numpy(dtype=np.int64)
-        frame = frame.drop(columns=SOURCE_ROW)
     context = whole_file_context(frame.get(rules.id_column), frame.get(rules.duration_column), rows, rules)
     counter = Summary(instrument, rules, responses.attrs)
     clean, rejects = _check_chunk(frame, rows, instrument, rules, context, counter)
@@ -290,7 +285,10 @@ def _check_chunk(
     context: Context,
     counter: Summary,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    attrs = frame.attrs
     frame = frame.reset_index(drop=True)
+    frame.attrs = {}  # not deep-copied into every column taken out (see Adapter.apply)
+    frame, lineage = _earlier_validation(frame, rows)
     check_columns(frame, instrument)
     n = len(frame)
     failures: dict[str, np.ndarray] = {}
@@ -367,16 +365,39 @@ def _check_chunk(
             counter.count(check, action, int(mask.sum()))
 
     clean = frame.loc[~reject].copy()
-    clean.insert(0, SOURCE_ROW, rows[~reject])
+    clean.insert(0, SOURCE_ROW, lineage[~reject])
     for check, mask in failures.items():
         if rules.action(check) == "flag":
             clean[f"flag_{check}"] = mask[~reject]
     rejects = frame.loc[reject].copy()
-    rejects.insert(0, SOURCE_ROW, rows[reject])
+    rejects.insert(0, SOURCE_ROW, lineage[reject])
     rejects.insert(1, REASONS, _reasons(failures, details, reject, rules))
     counter.rows(n, int((~reject).sum()), int(reject.sum()))
-    clean.attrs = {**frame.attrs, "validation": counter.rules_record()}
+    rejects.attrs = dict(attrs)
+    clean.attrs = {**attrs, "validation": counter.rules_record()}
     return clean, rejects
+
+
+def _earlier_validation(frame: pd.DataFrame, rows: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:
+    """A table validated before (it has ``source_row``) keeps that column as
+    its lineage to the original export, so a row's ``source_row`` still points
+    at the line the user can open; the earlier ``flag_<check>`` and
+    ``reject_reasons`` columns are dropped, because this validation makes them
+    again under its own rules. ``rows`` (positions in the file now read) stay
+    the key of the whole-file checks (duplicate ids)."""
+    if SOURCE_ROW not in frame.columns:
+        return frame, rows
+    given = pd.to_numeric(frame[SOURCE_ROW], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    broken = np.isnan(given) | (given < 1) | (given != np.floor(given))
+    if broken.any():
+        at = int(np.flatnonzero(broken)[0])
+        raise LiteracyError(
+            f"Column {SOURCE_ROW} of row {int(rows[at])} holds {frame[SOURCE_ROW].iloc[at]!r}, not a line number: "
+            f"a validated table keeps {SOURCE_ROW} as each row's line in the original export, so repair the column "
+            "or remove it to number the rows afresh."
+        )
+    earlier = [SOURCE_ROW, REASONS, *(f"flag_{check}" for check in DEFAULT_ACTIONS)]
+    return frame.drop(columns=[c for c in earlier if c in frame.columns]), given.astype(np.int64)
 
 
 def _straight_lining(frame: pd.DataFrame, instrument: Instrument, results: dict, rules: Rules) -> np.ndarray:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from literacy.design import Design
 from literacy.errors import LiteracyError, spell
@@ -492,7 +492,7 @@ def contrast(
     difference_value = float(theta[0] - theta[1])
     se = np.sqrt(variance)
     t = float(t_quantile(level, np.array([df]))[0])
-    p_value = float(2 * stats.t.sf(abs(difference_value) / se, df)) if se > 0 and df > 0 else np.nan
+    p_value = float(2 * special.stdtr(df, -abs(difference_value) / se)) if se > 0 and df > 0 else np.nan
     return pd.DataFrame(
         {
             "first": [_describe(first)],

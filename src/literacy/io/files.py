@@ -129,7 +129,7 @@ def read_file(
         frame.attrs = FileInfo(path, kind).attrs()
     elif kind == "parquet":
         frame = _guard(path, kind, lambda: pd.read_parquet(path))
-        frame.attrs = {**frame.attrs, "source": {"path": str(path), "format": kind}}
+        frame.attrs = _parquet_attrs(path, kind)
     else:
         frame, meta = _guard(path, kind, lambda: _readstat(kind)(str(path), **_readstat_options(kind, encoding)))
         refuse_duplicate_columns(path, list(meta.column_names or []))
@@ -188,10 +188,7 @@ def iter_file(
 
         parquet = _guard(path, kind, lambda: pq.ParquetFile(path))
         total = max(parquet.metadata.num_rows, 1)
-        attrs = {"source": {"path": str(path), "format": kind}}
-        stored = parquet.schema_arrow.metadata or {}
-        if b"PANDAS_ATTRS" in stored:
-            attrs = {**json.loads(stored[b"PANDAS_ATTRS"]), **attrs}
+        attrs = _parquet_attrs(path, kind, parquet.schema_arrow.metadata)
         done = 0
         for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns):
             frame = batch.to_pandas()
@@ -303,6 +300,24 @@ def _code_key(value: Any) -> Any:
 # --------------------------------------------------------------------------
 # Shared checks
 # --------------------------------------------------------------------------
+
+
+def _parquet_attrs(path: Path, kind: str, stored: dict[bytes, bytes] | None = None) -> dict[str, Any]:
+    """The metadata a Parquet file written by the toolkit keeps in its schema
+    (``PANDAS_ATTRS``: labels, the weighting record, where the data came
+    from), read back as a CSV's ``.meta.json`` sidecar is; ``source`` is the
+    file itself unless the metadata names the data's own source."""
+    if stored is None:
+        import pyarrow.parquet as pq
+
+        stored = _guard(path, kind, lambda: pq.read_schema(path).metadata) or {}
+    attrs: Any = {}
+    if b"PANDAS_ATTRS" in stored:
+        try:
+            attrs = json.loads(stored[b"PANDAS_ATTRS"])
+        except ValueError:
+            attrs = {}
+    return {"source": {"path": str(path), "format": kind}, **(attrs if isinstance(attrs, dict) else {})}
 
 
 def _existing(path: str | Path) -> Path:

@@ -62,12 +62,28 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -
         writes_sidecar = kind != "parquet" and bool(frame.attrs)
         check_can_write([path] + ([sidecar_path(path)] if writes_sidecar else []), force=force)
         if kind == "parquet":
-            atomic_write(path, lambda handle: frame.to_parquet(handle, index=False), binary=True)
+            atomic_write(path, lambda handle: _write_parquet(frame, handle), binary=True)
             return
     with TableSink(path, force=True) as sink:
         sink.append(frame)
 
 
+
+
+def _write_parquet(frame: pd.DataFrame, handle: IO[bytes]) -> None:
+    """Parquet with the table's metadata (what a CSV's ``.meta.json`` sidecar
+    holds) in the schema metadata under pandas' ``PANDAS_ATTRS`` key, which
+    ``literacy.read`` and ``pandas.read_parquet`` read back into ``attrs``.
+    Written here rather than by ``DataFrame.to_parquet`` because that one
+    cannot serialise NumPy numbers or dates in ``attrs``."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if frame.attrs:
+        attrs = json.dumps(frame.attrs, ensure_ascii=False, default=_jsonable)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"PANDAS_ATTRS": attrs.encode()})
+    pq.write_table(table, handle)
 
 
 def write_frame(
