@@ -99,6 +99,8 @@ def main() -> None:
     parser.add_argument("--python", default=sys.executable, help="The Python whose pyarrow reads the CSV.")
     parser.add_argument("--out", default=None, help="The run's output folder (default FOLDER/results).")
     parser.add_argument("--repeat", type=int, default=1, help="Time the run this many times.")
+    parser.add_argument("--tables", choices=("csv", "parquet"), default="csv",
+                        help="The run's table format (output: {tables: ...}); parquet needs the new setting.")
     args = parser.parse_args()
     folder = Path(args.folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -115,8 +117,15 @@ def main() -> None:
     read = min(reads)
     print(f"pyarrow read_csv: {read:.2f} s (best of 3: {', '.join(f'{r:.2f}' for r in reads)})")
     output = Path(args.out) if args.out else folder / "results"
+    config = folder / "run.yaml"
+    if args.tables == "parquet":
+        text = config.read_text(encoding="utf-8")
+        text = text.replace("output: results\n", "output: {folder: results, tables: parquet}\n")
+        config = folder / "run-parquet.yaml"
+        config.write_text(text, encoding="utf-8")
+    print(f"tables written as {args.tables}")
     for _ in range(args.repeat):
-        seconds, peak = run_child([args.literacy, "run", str(folder / "run.yaml"), "--out", str(output), "--force"])
+        seconds, peak = run_child([args.literacy, "run", str(config), "--out", str(output), "--force"])
         print(f"literacy run: {seconds:.1f} s, {seconds / read:.1f}x the pyarrow read, peak resident memory "
               f"{peak:,.0f} MiB ({peak / 1024:.2f} GiB); load {os.getloadavg()[0]:.2f}")  # fmt: skip
 

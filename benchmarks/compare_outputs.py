@@ -86,10 +86,38 @@ def compare_values(
         out.append(f"{where}: {a!r} vs {b!r}")
 
 
+def csv_view(folder: Path) -> Path:
+    """``folder`` as CSV: a run with ``output: {tables: parquet}`` has
+    ``X.parquet`` where a CSV run has ``X.csv`` and ``X.csv.meta.json``; each
+    is read back with ``literacy.read`` (its metadata from the Parquet schema)
+    and written with the toolkit's CSV writer into a temporary folder, so the
+    values and the metadata are compared with the CSV run's. A folder without
+    Parquet files is returned as it is."""
+    tables = sorted(folder.glob("*.parquet"))
+    if not tables:
+        return folder
+    import tempfile
+
+    from literacy.io import read, write_table
+
+    view = Path(tempfile.mkdtemp(prefix="compare-outputs-"))
+    for path in folder.iterdir():
+        if path.is_file() and path.suffix != ".parquet":
+            (view / path.name).symlink_to(path.resolve())
+    for path in tables:
+        frame = read(path)
+        if (frame.attrs.get("source") or {}).get("path") == str(path):  # added by reading, not the run's metadata
+            frame.attrs = {k: v for k, v in frame.attrs.items() if k != "source"}
+        write_table(frame, view / (path.stem + ".csv"))
+    print(f"note: {len(tables)} Parquet table(s) of {folder} compared as the CSV the toolkit writes of them")
+    return view
+
+
 def compare_folders(
     before: Path, after: Path, tolerance: float, ignore: frozenset = frozenset(), new_columns: bool = False
 ) -> tuple[list[str], list[str]]:
     """(files compared, differences)."""
+    before, after = csv_view(before), csv_view(after)
     names = sorted(p.name for p in before.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIX))
     others = sorted(p.name for p in after.iterdir() if p.is_file() and not p.name.startswith(SKIPPED_PREFIX))
     problems = [f"only in {before}: {n}" for n in sorted(set(names) - set(others))]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import numpy as np
 import pandas as pd
@@ -18,6 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import run_config
 from literacy import Design, estimate
 from literacy.estimation import contrast
 from literacy.io.formulas import escape_arrow_text, escape_text_cell, map_text_cells
@@ -164,3 +166,71 @@ def test_whole_numbers_written_as_integers_print_exactly_as_doubles(values, null
     series = pd.Series(values, dtype="Float64" if nullable else float)
     table = pa.Table.from_pandas(pd.DataFrame({"x": series, "y": series}), preserve_index=False)
     assert _csv_bytes(whole_number_columns(table)) == _csv_bytes(table)
+
+
+def test_parquet_tables_hold_what_the_csv_tables_hold(tmp_path):
+    """``output: {tables: parquet}`` writes each table as Parquet with the
+    metadata the CSV's sidecar holds in its schema; ``literacy.read`` gives
+    back the same values and metadata, and the reports and numbers are the
+    run's own (the CSV run, compared with the toolkit's CSV writer)."""
+    from literacy import read
+    from literacy.io import write_table
+    from literacy.pipeline import run
+
+    csv_run = run(run_config(tmp_path / "a"))
+    parquet_run = run(run_config(tmp_path / "b", output={"folder": "out", "tables": "parquet"}))
+    csv_tables = sorted(p.stem for p in csv_run.folder.glob("*.csv"))
+    assert csv_tables == sorted(p.stem for p in parquet_run.folder.glob("*.parquet"))
+    assert {"clean", "rejects", "scored", "weighted", "estimates", "disparities"} <= set(csv_tables)
+    assert not list(parquet_run.folder.glob("*.csv*"))  # no CSV, no sidecar
+    for name in csv_tables:
+        back = read(parquet_run.folder / f"{name}.parquet")
+        if back.attrs["source"]["path"].endswith(".parquet"):  # where it was read from, as for any Parquet file
+            back.attrs = {k: v for k, v in back.attrs.items() if k != "source"}
+        written = tmp_path / "view" / f"{name}.csv"
+        written.parent.mkdir(exist_ok=True)
+        write_table(back, written)
+        # Every value exactly (a column of mixed codes, 1 and "urban", is text in Parquet, so the
+        # CSV writer takes its arrow path, which prints a zero as 0 where pandas prints 0.0).
+        cells = [pd.read_csv(p, encoding="utf-8-sig") for p in (written, csv_run.folder / f"{name}.csv")]
+        pd.testing.assert_frame_equal(*cells, obj=name, check_dtype=False, check_exact=True)
+        sidecar = csv_run.folder / f"{name}.csv.meta.json"
+        if sidecar.exists():
+            expected = json.loads(sidecar.read_text(encoding="utf-8"))
+            assert json.loads(written.with_name(written.name + ".meta.json").read_text(encoding="utf-8")) == expected
+    weighted = read(parquet_run.folder / "weighted.parquet")
+    assert weighted.attrs["weighting"] == read(csv_run.folder / "weighted.csv").attrs["weighting"]
+    manifest = json.loads((parquet_run.folder / "manifest.json").read_text(encoding="utf-8"))
+    assert "weighted.parquet" in manifest["outputs"]
+
+
+def test_an_unknown_table_format_is_one_sentence(tmp_path):
+    from literacy import LiteracyError
+    from literacy.pipeline import run
+
+    with pytest.raises(LiteracyError) as error:
+        run(run_config(tmp_path, output={"folder": "out", "tables": "xlsx"}))
+    assert "output.tables" in str(error.value) + " ".join(getattr(error.value, "details", []) or [])
+
+
+@pytest.mark.parametrize("level", [0.5, 0.9, 0.95, 0.99])
+def test_t_quantiles_from_scipy_special_equal_scipy_stats(level):
+    """``scipy.special.stdtrit``/``stdtr`` replace ``scipy.stats.t`` (whose
+    import was a fifth of a `literacy estimate`): the same numbers."""
+    from scipy import special, stats
+
+    from literacy.estimation.intervals import _df_adjustment, t_quantile
+
+    df = np.array([0.0, -1.0, np.nan, 0.5, 1.0, 2.0, 7.0, 29.5, 70.0, 1e4, np.inf])
+    with np.errstate(invalid="ignore"):
+        expected = np.where(df > 0, stats.t.ppf(1 - (1 - level) / 2, np.where(df > 0, df, 1)), np.nan)
+    np.testing.assert_array_equal(t_quantile(level, df), expected)
+    rows = np.array([0.0, 1.0, 2.0, 3.0, 10.0, 50.0, 300.0, 5.0, 80.0, 2e4, 7.0])
+    ok = (rows > 1) & (df > 0)
+    alpha = 1 - level
+    with np.errstate(invalid="ignore"):
+        ratio = stats.t.ppf(alpha / 2, np.where(ok, rows - 1, 1)) / stats.t.ppf(alpha / 2, np.where(ok, df, 1))
+    np.testing.assert_array_equal(_df_adjustment(alpha, rows, df), np.where(ok, ratio**2, np.nan))
+    x = np.array([0.0, 0.3, 1.7, 4.2, 40.0])
+    for d in (1.0, 3.0, 29.5, 400.0):
+        np.testing.assert_array_equal(special.stdtr(d, -x), stats.t.sf(x, d))

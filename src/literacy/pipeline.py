@@ -223,17 +223,38 @@ def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[
 
 
 def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunResult:
-    """validate -> score -> weight -> estimate -> gap -> report into ``folder`` (the staging folder)."""
-    result = RunResult(folder)
-    instrument = step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
+    """The steps, with each table written in a background thread while the
+    next step computes (writing a million-row table is seconds of encoding
+    that releases the GIL; issue 15). Every write has finished, or failed
+    with its file named, before the run goes on to its manifest."""
+    from concurrent.futures import Future, ThreadPoolExecutor
 
     parquet = _output_settings(config)["tables"] == "parquet"
+    pending: list[tuple[str, Future[None]]] = []
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="literacy-write")
 
     def save(name: str, frame: pd.DataFrame) -> None:
         if parquet:  # output: {tables: parquet}: the metadata goes in the file's schema, not a sidecar
             name = name.removesuffix(".csv") + ".parquet"
+        # A shallow copy: later steps may add columns to their frame, never to
+        # this one, and copy-on-write keeps its values as they are now.
+        handed = frame.copy(deep=False)
+        pending.append((name, writer.submit(write_table, handed, folder / name, force=True)))
+
+    try:
+        result = _steps(config, base, folder, step, save)
+    finally:
+        writer.shutdown(wait=True)  # never leave a thread writing into a staging folder being removed
+    for name, written in pending:
         step.current = f"write {name}"
-        write_table(frame, folder / name, force=True)
+        written.result()
+    return result
+
+
+def _steps(config: dict[str, Any], base: Path, folder: Path, step: _Steps, save: Any) -> RunResult:
+    """validate -> score -> weight -> estimate -> gap -> report into ``folder`` (the staging folder)."""
+    result = RunResult(folder)
+    instrument = step("load instrument", lambda: load_instrument(_resolve(config["instrument"], base)))
 
     # validate, score, weight, design (the same steps an earlier wave under `previous:` goes through)
     wave = _wave(config, instrument, base, step)

@@ -448,18 +448,25 @@ def _numbers(values: pd.Series) -> np.ndarray:
 def _reasons(
     failures: dict[str, np.ndarray], details: dict[str, pd.Series], reject: np.ndarray, rules: Rules
 ) -> list[str]:
-    """Every reason a rejected row failed (flags included, so nothing is hidden)."""
+    """Every reason a rejected row failed (flags included, so nothing is
+    hidden), in the order of the checks: built check by check over the
+    rejected rows, not row by row (issue 15)."""
     indices = np.flatnonzero(reject)
-    texts = []
-    for index in indices:
-        parts = []
-        for check, mask in failures.items():
-            if mask[index] and rules.action(check) != "ignore":
-                detail = details.get(check)
-                extra = detail.iloc[index] if detail is not None else ""
-                parts.append(f"{check} ({extra})" if extra else check)
-        texts.append("; ".join(parts))
-    return texts
+    texts = np.full(len(indices), "", dtype=object)
+    for check, mask in failures.items():
+        if rules.action(check) == "ignore":
+            continue
+        hit = mask[indices]
+        if not hit.any():
+            continue
+        part: Any = check
+        detail = details.get(check)
+        if detail is not None:
+            extra = detail.to_numpy(dtype=object)[indices[hit]]
+            part = np.where(extra != "", check + " (" + extra + ")", check)
+        before = texts[hit]
+        texts[hit] = np.where(before == "", part, before + "; " + part)
+    return texts.tolist()
 
 
 class Summary:

@@ -79,7 +79,18 @@ def _write_parquet(frame: pd.DataFrame, handle: IO[bytes]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        # A column of mixed Python objects (a disparity's groups: 1 and "urban")
+        # has no Parquet type: its values are written as the text a CSV holds.
+        frame = frame.copy()
+        for column in [c for c in frame.columns if pd.api.types.is_object_dtype(frame[c].dtype)]:
+            try:
+                pa.array(frame[column], from_pandas=True)
+            except (pa.ArrowTypeError, pa.ArrowInvalid):
+                frame[column] = frame[column].map(lambda v: v if v is None or v is pd.NA or v != v else str(v))
+        table = pa.Table.from_pandas(frame, preserve_index=False)
     if frame.attrs:
         attrs = json.dumps(frame.attrs, ensure_ascii=False, default=_jsonable)
         table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"PANDAS_ATTRS": attrs.encode()})

@@ -305,7 +305,8 @@ def _records(data: bytes, delimiter: int) -> _Records:
     # the previous ends), summed in place rather than listed and searched.
     fields = np.ones(len(starts), dtype=np.int64)
     if len(starts):
-        fields += np.add.reduceat(is_delimiter[: int(ends[-1])], starts, dtype=np.int64)
+        # (as bytes: reduceat over booleans casts element by element, ten times slower)
+        fields += np.add.reduceat(is_delimiter[: int(ends[-1])].view(np.uint8), starts, dtype=np.int64)
     blank = np.zeros(len(starts), dtype=bool)
     for i in np.flatnonzero((fields == 1) & (ends - starts < 256)).tolist():
         blank[i] = not data[starts[i] : ends[i]].strip(_BLANK + b"\n")
