@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from literacy.errors import LiteracyError, spell
 
@@ -430,7 +430,7 @@ def sae(
     mse_model[inside], mse_model[~inside] = mse_in, mse_out
     gamma = np.zeros(len(data))
     gamma[inside] = fit.sigma2_u / (fit.sigma2_u + psi)
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
 
     if transformation == "arcsin":
         eblup = _back(eblup_model)
@@ -504,7 +504,7 @@ def sae(
         "level": level,
         "sigma2_u": fit.sigma2_u,
         "beta": {name: {"estimate": float(b), "se": float(s), "z": float(b / s),
-                        "p": float(2 * stats.norm.sf(abs(b / s)))}
+                        "p": float(2 * special.ndtr(-abs(b / s)))}
                  for name, b, s in zip(names, fit.beta, np.sqrt(np.diag(fit.cov_beta)), strict=True)},
         "loglik": fit.loglik,
         "aic": -2 * fit.loglik + 2 * (p + 1),
@@ -561,6 +561,8 @@ def _diagnostics(std_resid: np.ndarray, effects: np.ndarray, eblup_minus_direct:
     variance the covariates explain, and the mean difference EBLUP - direct."""
     out: dict[str, Any] = {"residuals": "(direct - x'beta)/sqrt(sigma2_u + psi), model scale (as emdi)"}
     if len(std_resid) >= 3:
+        from scipy import stats  # Shapiro-Wilk only here: importing scipy.stats is slow (issue 15)
+
         w, pw = stats.shapiro(std_resid)
         out.update(shapiro_w=float(w), shapiro_p=float(pw))
         if np.ptp(effects) > 0:
