@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 try:
-    from literacy.cli import main
+    from literacy.cli import entry
 except ImportError:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "src"))
-    from literacy.cli import main
+    from literacy.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

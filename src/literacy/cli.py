@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,21 @@ class _Group(click.Group):
                 said = f" and {marker} says what happened" if marker else ""
                 click.echo(f"Stopped by {name}; unfinished files were removed{said}.", err=True)
                 ctx.exit(_SIGNAL_EXIT[name])
+
+
+def entry() -> None:
+    """The ``literacy`` command (console script and ``python cli.py``). When a
+    signal stopped it, its cleanups have run by now and the process ends at
+    once: a pool thread still finishing must not hold the exit up (see
+    ``literacy.threads``)."""
+    try:
+        main()
+    except SystemExit as done:
+        if done.code in _SIGNAL_EXIT.values():
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(int(done.code or 0))
+        raise
 
 
 class _stop_on_signals:

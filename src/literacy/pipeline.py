@@ -229,6 +229,8 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
     with its file named, before the run goes on to its manifest."""
     from concurrent.futures import Future, ThreadPoolExecutor
 
+    from literacy.threads import shut, submit
+
     parquet = _output_settings(config)["tables"] == "parquet"
     pending: list[tuple[str, Future[None]]] = []
     writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="literacy-write")
@@ -239,12 +241,12 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
         # A shallow copy: later steps may add columns to their frame, never to
         # this one, and copy-on-write keeps its values as they are now.
         handed = frame.copy(deep=False)
-        pending.append((name, writer.submit(write_table, handed, folder / name, force=True)))
+        pending.append((name, submit(writer, write_table, handed, folder / name, force=True)))
 
     try:
         result = _steps(config, base, folder, step, save)
     finally:
-        writer.shutdown(wait=True)  # never leave a thread writing into a staging folder being removed
+        shut(writer)  # never leave a thread writing into a staging folder being removed
     for name, written in pending:
         step.current = f"write {name}"
         written.result()

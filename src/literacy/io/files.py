@@ -25,7 +25,6 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from literacy.errors import LiteracyError, spell
 from literacy.io.formulas import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, map_text_cells, unescape_text_cell
 from literacy.io.spreadsheets import _excel_header, _xlsx_chunks, check_spreadsheet
 from literacy.io.textfiles import BadRow, TextLayout, _csv_blocks, _read_csv, refuse_duplicate_columns, text_layout
+from literacy.threads import pool_of, submit
 from literacy.vocabulary import DEFAULT_CHUNK_ROWS, FILE_FORMATS
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -112,8 +112,8 @@ def read_file(
         # verdict is taken first, so a bad row is reported as before. The
         # parse stays in this thread: memory it leaves free is then reused by
         # the steps after it (another thread's malloc arena kept 0.4 GiB more).
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="literacy-check") as pool:
-            checking = pool.submit(lambda: list(_csv_blocks(path, layout, DEFAULT_CHUNK_ROWS, check_only=True)))
+        with pool_of(1, "literacy-check") as pool:
+            checking = submit(pool, lambda: list(_csv_blocks(path, layout, DEFAULT_CHUNK_ROWS, check_only=True)))
             try:
                 frame = _guard(path, kind, lambda: _read_csv(path, layout))
             except LiteracyError:

@@ -20,7 +20,6 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
@@ -36,6 +35,7 @@ from literacy.io.formulas import (
     escape_text_cell,
     map_text_cells,
 )
+from literacy.threads import pool_of, submit
 from literacy.vocabulary import OUTPUT_FORMATS
 
 TABLE_FORMATS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -450,10 +450,11 @@ def _write_csv_arrow(table: Any, handle: IO[bytes], *, header: bool, separator: 
     # anything is written.
     starts = list(range(0, max(table.num_rows, 1), _WRITE_ROWS))
     workers = min(len(starts), _WRITE_THREADS)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with pool_of(workers, "literacy-render") as pool:
         for round_start in range(0, len(starts), workers):
             try:
-                rendered = list(pool.map(render, starts[round_start : round_start + workers]))
+                futures = [submit(pool, render, start) for start in starts[round_start : round_start + workers]]
+                rendered = [future.result() for future in futures]
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
                 if round_start == 0:
                     return False
