@@ -6,12 +6,12 @@ import os
 import signal
 import time
 
-from literacy.threads import pool_of, signals_held, submit
+from literacy.threads import deferrable, pool_of, signals_held, submit
 
 
 def test_a_stop_signal_waits_for_the_pool_handoff_then_arrives():
     seen: list[str] = []
-    previous = signal.signal(signal.SIGTERM, lambda *_: seen.append("signal"))
+    previous = signal.signal(signal.SIGTERM, deferrable(lambda *_: seen.append("signal")))
     try:
         with signals_held():
             os.kill(os.getpid(), signal.SIGTERM)

@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from literacy.errors import LiteracyError, command_line
+from literacy.threads import deferrable
 from literacy.vocabulary import (
     ALLOCATIONS,
     CI_METHODS,
@@ -131,7 +132,7 @@ class _stop_on_signals:
         self.stopping = False
         try:
             for number in (signal.SIGINT, signal.SIGTERM):
-                self.previous[number] = signal.signal(number, self._handle)
+                self.previous[number] = signal.signal(number, deferrable(self._handle))
         except ValueError:  # not the main thread: leave signals alone
             pass
 

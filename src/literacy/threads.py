@@ -6,10 +6,10 @@ command through its cleanups. Landing inside ``concurrent.futures``' own
 bookkeeping (the shutdown locks ``submit`` and ``shutdown`` take, a worker
 thread being started), such an exception can leave a lock held, and the
 cleanup or the interpreter's exit then waits for ever (seen once in CI: a run
-stopped by SIGINT that never exited). So the main thread holds SIGINT and
-SIGTERM back while it hands work to a pool or shuts one down; a signal that
-arrives meanwhile is delivered the moment they are let through again, and the
-long waits (results, joins) stay interruptible.
+stopped by SIGINT that never exited). So the command line's handlers are
+`deferrable`: while the main thread hands work to a pool or shuts one down, a
+signal is noted and raised again the moment that is done; the long waits
+(results, joins) stay interruptible.
 """
 
 from __future__ import annotations
@@ -22,20 +22,43 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+Handler = Callable[[int, Any], None]
+# Signal handlers run in the main thread, whichever thread the kernel gave
+# the signal to (so masking it in the main thread alone holds nothing back):
+# a handler made with `deferrable` notes the signal while the main thread is
+# in `signals_held` and it is raised again on the way out.
+_held = 0
+_pending: list[int] = []
+
+
+def deferrable(handler: Handler) -> Handler:
+    """The handler, put off while the main thread is inside :func:`signals_held`."""
+
+    def run(number: int, frame: Any) -> None:
+        if _held:
+            _pending.append(number)
+            return
+        handler(number, frame)
+
+    return run
 
 
 @contextmanager
 def signals_held() -> Iterator[None]:
-    """SIGINT and SIGTERM wait (in the main thread) until the block is done."""
+    """Signals for `deferrable` handlers wait until the block is done."""
+    global _held
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield  # handlers run in the main thread only: nothing can land here
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    _held += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _held -= 1
+        if not _held and _pending:
+            number = _pending[0]
+            _pending.clear()
+            signal.raise_signal(number)
 
 
 def submit(pool: ThreadPoolExecutor, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
