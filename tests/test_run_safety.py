@@ -364,3 +364,28 @@ def test_an_unreadable_input_ends_in_one_sentence(tmp_path):
         f"Error: No permission to read {source}; change its permissions or copy it somewhere readable."
     ]
     assert "step: start" in (out / MARKER_NAME).read_text(encoding="utf-8")
+
+
+def test_a_failed_run_never_waits_for_ever_on_a_stuck_writer(tmp_path, monkeypatch):
+    """CI once caught the table writer stuck on an import lock and the run joining it for ever:
+    a failing or stopped run gives a running write a grace period, then goes on."""
+    import threading
+
+    import pandas as pd
+
+    import literacy.pipeline as pipeline
+
+    released = threading.Event()
+    monkeypatch.setattr(pipeline, "_WRITER_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(pipeline, "write_table", lambda *args, **kwargs: released.wait(60))
+    margins = pd.read_csv(sample_data_dir() / "margins.csv", encoding="utf-8-sig")
+    broken = tmp_path / "margins.csv"
+    margins[margins["category"] != "rural"].to_csv(broken, index=False)
+    started = time.monotonic()
+    try:
+        result = CliRunner().invoke(main, ["run", str(run_config(tmp_path, margins=str(broken))),
+                                           "--out", str(tmp_path / "out")])  # fmt: skip
+    finally:
+        released.set()
+    assert result.exit_code == 1 and "Step `weight` failed" in result.stderr
+    assert time.monotonic() - started < 30

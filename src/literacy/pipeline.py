@@ -222,14 +222,19 @@ def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[
     return paths
 
 
+# How long a stopped or failed run lets a table being written finish before it
+# removes the staging folder.
+_WRITER_GRACE_SECONDS = 10.0
+
+
 def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunResult:
     """The steps, with each table written in a background thread while the
     next step computes (writing a million-row table is seconds of encoding
     that releases the GIL; issue 15). Every write has finished, or failed
     with its file named, before the run goes on to its manifest."""
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future, ThreadPoolExecutor, wait
 
-    from literacy.threads import shut, submit
+    from literacy.threads import shut, signals_held, submit
 
     parquet = _output_settings(config)["tables"] == "parquet"
     pending: list[tuple[str, Future[None]]] = []
@@ -245,8 +250,17 @@ def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunR
 
     try:
         result = _steps(config, base, folder, step, save)
-    finally:
-        shut(writer)  # never leave a thread writing into a staging folder being removed
+    except BaseException:
+        # Failed or stopped by a signal: the writes not started are cancelled and
+        # the running one gets a moment to finish before the staging folder goes,
+        # but the run never waits for ever: CI once caught the writer stuck on
+        # an import lock the interrupted main thread had left taken, and the
+        # main thread joining it. (`cli.entry` then ends the process at once.)
+        with signals_held():
+            writer.shutdown(wait=False, cancel_futures=True)
+        wait([written for _, written in pending], timeout=_WRITER_GRACE_SECONDS)
+        raise
+    shut(writer)
     for name, written in pending:
         step.current = f"write {name}"
         written.result()

@@ -273,6 +273,14 @@ def _unlink_quietly(path: str | None) -> None:
         os.unlink(path)
 
 
+# The codecs the writing code names, looked up (imported) with this module in
+# the main thread, so that a writer thread never runs an import itself: an
+# import lock an interrupted main thread left taken would stop it for good
+# (see pipeline._job).
+for _codec in ("ascii", "utf-8", "utf-8-sig"):
+    codecs.lookup(_codec)
+
+
 def _current_umask() -> int:
     # mkstemp creates files readable by the owner only; give the final file the
     # permissions an ordinary open() would. Read from /proc where possible:
