@@ -311,3 +311,20 @@ def test_hostile_district_names_in_the_district_section(hostile):
         for kind, tag in (("md", "\\<script>alert(1)\\</script>"), ("html", "&lt;script&gt;alert(1)&lt;/script&gt;")):
             text = report(data, folder / f"districts-{lang}.{kind}", lang=lang, force=True).read_text("utf-8")
             assert "<script" not in text.lower().replace("\\<script", "") and tag in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_word_report_keeps_every_hostile_value_as_plain_text(hostile, lang):
+    """In Word a formula or link is a field; the hostile values must be plain runs of text."""
+    import zipfile
+
+    import docx
+
+    path = report(hostile["data"], hostile["folder"] / f"report-{lang}.docx", lang=lang, force=True)
+    body = zipfile.ZipFile(path).read("word/document.xml").decode("utf-8")
+    assert "<w:fldSimple" not in body and "<w:instrText" not in body and "<w:hyperlink" not in body
+    assert "<script" not in body  # the XML holds the text escaped
+    document = docx.Document(str(path))
+    cells = {cell.text for table in document.tables for row in table.rows for cell in row.cells}
+    text = "\n".join([p.text for p in document.paragraphs] + sorted(cells))
+    assert HOSTILE[0] in text and "<script>alert(2)</script>" in text and "a|b" in text
