@@ -87,7 +87,7 @@ def test_without_a_cjk_font_one_warning_and_english_labels(monkeypatch):
     monkeypatch.setattr(charts, "cjk_font_file", lambda: None)
     monkeypatch.setitem(charts.plt.rcParams, "font.family", ["sans-serif"])
     seen: list[str] = []
-    render = charts._png
+    render = charts.figure_png
 
     def spy(figure):
         """The texts before rendering (names must already be English) and after."""
@@ -95,7 +95,7 @@ def test_without_a_cjk_font_one_warning_and_english_labels(monkeypatch):
         png = render(figure)
         return png
 
-    monkeypatch.setattr(charts, "_png", spy)
+    monkeypatch.setattr(charts, "figure_png", spy)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lang = charts.chart_language("zh")
@@ -114,6 +114,6 @@ def test_cjk_text_left_in_a_chart_without_a_font_is_replaced_not_drawn_as_boxes(
     axis.set_title("城镇 − 农村")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        charts._png(figure)
+        charts.figure_png(figure)
     assert axis.get_title() == "?? − ??"
     assert not [w for w in caught if GLYPH in str(w.message)]

@@ -128,13 +128,13 @@ def test_the_workbook_keeps_the_change_in_points(data, tmp_path):
 
 def test_the_trajectory_chart_shows_both_waves(data, monkeypatch):
     figures = []
-    render = chart_module._png
+    render = chart_module.figure_png
 
     def keep(figure):
         figures.append(figure)
         return render(figure)
 
-    monkeypatch.setattr(chart_module, "_png", keep)
+    monkeypatch.setattr(chart_module, "figure_png", keep)
     chart_module.trajectory_chart(data, "zh")
     axis = figures[0].axes[0]
     points = {(round(float(x), 3), round(float(y), 4)) for line in axis.lines

@@ -111,8 +111,8 @@ def test_the_grade_chart_legend_covers_no_axis_label(demo_folder, monkeypatch, l
     from literacy.report import charts
 
     figures = []
-    render = charts._png
-    monkeypatch.setattr(charts, "_png", lambda figure: (figures.append(figure), render(figure))[1])
+    render = charts.figure_png
+    monkeypatch.setattr(charts, "figure_png", lambda figure: (figures.append(figure), render(figure))[1])
     charts.grades_chart(_files_data(demo_folder), lang)
     figure = figures[0]
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -68,7 +68,7 @@ def score(
     n = len(responses)
 
     results = item_results(responses, instrument)
-    _raise_on_invalid(results, instrument)
+    raise_on_invalid(results, instrument)
 
     correct = (
         np.column_stack([results[i.id].correct for i in instrument.items])
@@ -333,7 +333,7 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _raise_on_invalid(results: dict[str, ItemResult], instrument: Instrument) -> None:
+def raise_on_invalid(results: dict[str, ItemResult], instrument: Instrument) -> None:
     bad = {item_id: r for item_id, r in results.items() if r.invalid.any()}
     if not bad:
         return

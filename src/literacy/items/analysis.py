@@ -25,7 +25,7 @@ import pandas as pd
 
 from literacy.errors import LiteracyError, spell
 from literacy.instrument import Instrument, load_instrument
-from literacy.scoring import _raise_on_invalid, check_columns, item_results
+from literacy.scoring import check_columns, item_results, raise_on_invalid
 
 # Thresholds of the flags, with where they come from.
 EASY = 0.95  # p above: nearly everyone right, the item tells little (the rule; Ebel & Frisbie 1991)
@@ -275,7 +275,7 @@ def item_analysis(
     n = len(responses)
     weights = _weights(responses, weight)
     results = item_results(responses, instrument)
-    _raise_on_invalid(results, instrument)
+    raise_on_invalid(results, instrument)
     items = instrument.items
     k = len(items)
     if n == 0:

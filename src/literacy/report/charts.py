@@ -168,7 +168,7 @@ def _label_rows(axis: Any, labels: list[str], **options: Any) -> None:
     axis.set_yticks(range(len(labels)), [_CONTROL.sub(" ", str(label)) for label in labels], **options)
 
 
-def _png(figure: plt.Figure) -> bytes:
+def figure_png(figure: plt.Figure) -> bytes:
     """The figure as PNG at its own resolution (set by the chart's ``dpi``)."""
     if not _cjk_ready():
         # Last resort, for user-supplied values with no English name: CJK
@@ -208,7 +208,7 @@ def targets_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     axis.set_title(t("chart_targets", lang))
     axis.grid(axis="x", alpha=0.3)
     figure.set_dpi(dpi)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def trajectory_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
@@ -259,7 +259,7 @@ def trajectory_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     axis.grid(alpha=0.3)
     axis.legend(fontsize=8)
     figure.set_dpi(dpi)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def _previous_wave(axis: Any, data: ReportData, row: Any, colour: str) -> None:
@@ -315,7 +315,7 @@ def grades_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     long_names = sum(len(str(c)) for c in pivot.columns) > 60
     figure.legend(fontsize=8, ncol=2 if long_names else len(pivot.columns), loc="outside lower center")
     figure.set_dpi(dpi)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def groups_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
@@ -341,7 +341,7 @@ def groups_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     axis.set_title(t("chart_groups", lang))
     axis.grid(axis="x", alpha=0.3)
     figure.set_dpi(dpi)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def districts_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
@@ -375,7 +375,7 @@ def districts_chart(data: ReportData, lang: str, dpi: int = 110) -> bytes:
     axis.grid(axis="x", alpha=0.3)
     axis.legend(fontsize=8, loc="lower right")
     figure.set_dpi(dpi)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def all_charts(data: ReportData, lang: str, dpi: int = 110) -> dict[str, bytes]:

@@ -215,7 +215,7 @@ def item_map(analysis: ItemAnalysis, lang: str = "zh") -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from literacy.report.charts import _png, chart_language
+    from literacy.report.charts import chart_language, figure_png
 
     chart_lang = chart_language(lang)
     abilities = analysis.abilities.to_numpy(dtype=float)
@@ -251,4 +251,4 @@ def item_map(analysis: ItemAnalysis, lang: str = "zh") -> bytes:
     right.set_ylim(low, high)
     for axis in (left, right):
         axis.axhline(0.0, color="#bbbbbb", linewidth=0.8)
-    return _png(figure)
+    return figure_png(figure)
