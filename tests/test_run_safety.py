@@ -33,8 +33,6 @@ CLI = [sys.executable, str(REPO / "cli.py")]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -374,9 +372,10 @@ def test_a_failed_run_never_waits_for_ever_on_a_stuck_writer(tmp_path, monkeypat
     import pandas as pd
 
     import literacy.pipeline as pipeline
+    import literacy.threads as threads
 
     released = threading.Event()
-    monkeypatch.setattr(pipeline, "_WRITER_GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(threads, "WRITER_GRACE_SECONDS", 0.5)
     monkeypatch.setattr(pipeline, "write_table", lambda *args, **kwargs: released.wait(60))
     margins = pd.read_csv(sample_data_dir() / "margins.csv", encoding="utf-8-sig")
     broken = tmp_path / "margins.csv"

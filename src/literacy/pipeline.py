@@ -222,45 +222,30 @@ def _input_files(config_path: Path, config: dict[str, Any], base: Path) -> list[
     return paths
 
 
-# How long a stopped or failed run lets a table being written finish before it
-# removes the staging folder.
-_WRITER_GRACE_SECONDS = 10.0
-
-
 def _job(config: dict[str, Any], base: Path, folder: Path, step: _Steps) -> RunResult:
     """The steps, with each table written in a background thread while the
     next step computes (writing a million-row table is seconds of encoding
     that releases the GIL; issue 15). Every write has finished, or failed
     with its file named, before the run goes on to its manifest."""
-    from concurrent.futures import Future, ThreadPoolExecutor, wait
+    from concurrent.futures import Future
 
-    from literacy.threads import shut, signals_held, submit
+    from literacy.threads import background
 
     parquet = _output_settings(config)["tables"] == "parquet"
     pending: list[tuple[str, Future[None]]] = []
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="literacy-write")
+    with background("literacy-write") as writer:
 
-    def save(name: str, frame: pd.DataFrame) -> None:
-        if parquet:  # output: {tables: parquet}: the metadata goes in the file's schema, not a sidecar
-            name = name.removesuffix(".csv") + ".parquet"
-        # A shallow copy: later steps may add columns to their frame, never to
-        # this one, and copy-on-write keeps its values as they are now.
-        handed = frame.copy(deep=False)
-        pending.append((name, submit(writer, write_table, handed, folder / name, force=True)))
+        def save(name: str, frame: pd.DataFrame) -> None:
+            if parquet:  # output: {tables: parquet}: the metadata goes in the file's schema, not a sidecar
+                name = name.removesuffix(".csv") + ".parquet"
+            # A shallow copy: later steps may add columns to their frame, never to
+            # this one, and copy-on-write keeps its values as they are now.
+            handed = frame.copy(deep=False)
+            pending.append((name, writer.submit(write_table, handed, folder / name, force=True)))
 
-    try:
-        result = _steps(config, base, folder, step, save)
-    except BaseException:
         # Failed or stopped by a signal: the writes not started are cancelled and
-        # the running one gets a moment to finish before the staging folder goes,
-        # but the run never waits for ever: CI once caught the writer stuck on
-        # an import lock the interrupted main thread had left taken, and the
-        # main thread joining it. (`cli.entry` then ends the process at once.)
-        with signals_held():
-            writer.shutdown(wait=False, cancel_futures=True)
-        wait([written for _, written in pending], timeout=_WRITER_GRACE_SECONDS)
-        raise
-    shut(writer)
+        # the running one gets a moment to finish before the staging folder goes.
+        result = _steps(config, base, folder, step, save)
     for name, written in pending:
         step.current = f"write {name}"
         written.result()
@@ -520,8 +505,10 @@ def _change_since_previous(
                 "standards is not like for like."
             )
     else:
-        earlier = step("previous wave: load instrument",
-                       lambda: load_instrument(_resolve(previous.get("instrument", config["instrument"]), base)))
+        earlier = step(
+            "previous wave: load instrument",
+            lambda: load_instrument(_resolve(previous.get("instrument", config["instrument"]), base)),
+        )
         wave = _wave({**config, **{k: previous[k] for k in _WAVE_KEYS if k in previous}}, earlier, base, step,
                      "previous wave: ")  # fmt: skip
         by = [[domain]] if domain in wave.data else None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -82,3 +82,47 @@ def pool_of(workers: int, name: str) -> Iterator[ThreadPoolExecutor]:
         yield pool
     finally:
         shut(pool)
+
+
+# How long a failed or stopped command lets a background write finish before
+# its cleanups (removing temporaries) go on.
+WRITER_GRACE_SECONDS = 10.0
+
+
+class Background:
+    """Jobs run one after another in one background thread, in the order
+    given: a table is written while the main thread computes the next."""
+
+    def __init__(self, name: str) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=name)
+        self.jobs: list[Future[Any]] = []
+
+    def submit(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> Future[T]:
+        job = submit(self.pool, function, *args, **kwargs)
+        self.jobs.append(job)
+        return job
+
+    def wait(self) -> None:
+        """Every job handed over so far done (a failure raised here)."""
+        for job in self.jobs:
+            job.result()
+        self.jobs.clear()
+
+
+@contextmanager
+def background(name: str) -> Iterator[Background]:
+    """A :class:`Background` for the block. On the way out the jobs are
+    waited for; after a failure or a stop signal the jobs not started are
+    cancelled and the running one gets ``WRITER_GRACE_SECONDS``, never for
+    ever: CI once caught a writer stuck on an import lock the interrupted
+    main thread had left taken, and the main thread joining it (``cli.entry``
+    then ends the process at once)."""
+    jobs = Background(name)
+    try:
+        yield jobs
+    except BaseException:
+        with signals_held():
+            jobs.pool.shutdown(wait=False, cancel_futures=True)
+        wait(jobs.jobs, timeout=WRITER_GRACE_SECONDS)
+        raise
+    shut(jobs.pool)

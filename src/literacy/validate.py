@@ -52,6 +52,7 @@ from literacy.io.read import ReadOptions, iter_read
 from literacy.io.tables import TableSink, check_can_write, write_json
 from literacy.io.textfiles import BadRow
 from literacy.scoring import check_columns, item_results
+from literacy.threads import background
 from literacy.vocabulary import ACTIONS, DEFAULT_ACTIONS
 
 SOURCE_ROW = "source_row"
@@ -200,26 +201,45 @@ def validate_file(
     del ids, durations, rows, all_rows
 
     counter: Summary | None = None
-    with TableSink(clean_path, force=force) as clean_sink, TableSink(rejects_path, force=force) as reject_sink:
+    with (
+        TableSink(clean_path, force=force) as clean_sink,
+        TableSink(rejects_path, force=force) as reject_sink,
+        background("literacy-validate-write") as writer,
+    ):
         for chunk in iter_read(path, instrument, options, chunk_rows=chunk_rows, keep_bad_rows=True):
+            first = counter is None
             if counter is None:
                 counter = Summary(instrument, rules, chunk.frame.attrs)
+            clean = None
             if len(chunk.frame):
                 clean, rejects = _check_chunk(chunk.frame, chunk.rows, instrument, rules, context, counter)
-                clean_sink.append(clean)
             else:
                 rejects = pd.DataFrame(columns=[SOURCE_ROW, REASONS, *chunk.frame.columns])
             if chunk.bad:
                 rejects = _with_bad_rows(rejects, chunk.bad, counter)
-            reject_sink.append(rejects)
+            # The chunk is written while the next is read and checked (the two
+            # cores both busy; issue 15); one chunk in flight bounds memory.
+            # The first in this thread, so that the writer's imports are done.
+            writer.wait()
+            if first:
+                _append(clean_sink, clean, reject_sink, rejects)
+            else:
+                writer.submit(_append, clean_sink, clean, reject_sink, rejects)
             if progress:
                 progress(chunk.progress)
+        writer.wait()
     assert counter is not None
     summary = counter.result()
     summary["files"] = {"input": str(path), "clean": str(clean_path), "rejects": str(rejects_path)}
     if summary_path is not None:
         write_json(summary_path, summary, force=force)
     return summary
+
+
+def _append(clean_sink: TableSink, clean: pd.DataFrame | None, reject_sink: TableSink, rejects: pd.DataFrame) -> None:
+    if clean is not None:
+        clean_sink.append(clean)
+    reject_sink.append(rejects)
 
 
 def _with_bad_rows(rejects: pd.DataFrame, bad: list[BadRow], counter: Summary) -> pd.DataFrame:

@@ -35,7 +35,16 @@ import pandas as pd
 from literacy.errors import LiteracyError, spell
 from literacy.io.formulas import TEXT_ESCAPE_KEY, TEXT_ESCAPE_POLICY, map_text_cells, unescape_text_cell
 from literacy.io.spreadsheets import _excel_header, _xlsx_chunks, check_spreadsheet
-from literacy.io.textfiles import BadRow, TextLayout, _csv_blocks, _read_csv, refuse_duplicate_columns, text_layout
+from literacy.io.textfiles import (
+    BadRow,
+    TextLayout,
+    _csv_blocks,
+    _is_utf8,
+    _read_csv,
+    arrow_csv,
+    refuse_duplicate_columns,
+    text_layout,
+)
 from literacy.threads import pool_of, submit
 from literacy.vocabulary import DEFAULT_CHUNK_ROWS, FILE_FORMATS
 
@@ -106,23 +115,9 @@ def read_file(
     kind = file_format(path, kind)
     if kind in ("csv", "tsv"):
         layout = text_layout(path, encoding, tab=kind == "tsv")
-        # The strict-row check and pandas' parse of the whole file run side by
-        # side on two cores (both release the GIL for most of their work; 0.2 s
-        # of a `literacy estimate`, more of a run; issue 15). The check's
-        # verdict is taken first, so a bad row is reported as before. The
-        # parse stays in this thread: memory it leaves free is then reused by
-        # the steps after it (another thread's malloc arena kept 0.4 GiB more).
-        with pool_of(1, "literacy-check") as pool:
-            checking = submit(pool, lambda: list(_csv_blocks(path, layout, DEFAULT_CHUNK_ROWS, check_only=True)))
-            try:
-                frame = _guard(path, kind, lambda: _read_csv(path, layout))
-            except LiteracyError:
-                frame = None  # the check's sentence first, where it has one
-            for block in _guard(path, kind, checking.result):
-                if block.bad:
-                    raise LiteracyError(block.bad[0].sentence(path))
-            if frame is None:
-                frame = _guard(path, kind, lambda: _read_csv(path, layout))  # raises its sentence again
+        frame = _read_plain_csv(path, layout)
+        if frame is None:
+            frame = _read_checked_csv(path, kind, layout)
         _return_free_memory()
         info = FileInfo(path, kind, layout=layout)
         meta, escaped = _sidecar(path)
@@ -151,6 +146,42 @@ def read_file(
         info = FileInfo(path, kind, labels=_labels(meta))
         frame.attrs = info.attrs()
     _require_rows(frame, path)
+    return frame
+
+
+def _read_plain_csv(path: Path, layout: TextLayout) -> pd.DataFrame | None:
+    """A UTF-8 file pyarrow parses as pandas would (:func:`arrow_csv`): no
+    row of the wrong width, no NUL byte, no column read otherwise. None for
+    anything else, which :func:`_read_checked_csv` reads and explains."""
+    if not _is_utf8(layout.encoding):
+        return None
+    data = path.read_bytes()
+    try:
+        return arrow_csv(data, layout.delimiter)
+    finally:
+        del data
+
+
+def _read_checked_csv(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:
+    """pandas' parse of the whole file, with every record's fields counted:
+    a bad row is one sentence naming its line."""
+    # The strict-row check and pandas' parse of the whole file run side by
+    # side on two cores (both release the GIL for most of their work; 0.2 s
+    # of a `literacy estimate`, more of a run; issue 15). The check's
+    # verdict is taken first, so a bad row is reported as before. The
+    # parse stays in this thread: memory it leaves free is then reused by
+    # the steps after it (another thread's malloc arena kept 0.4 GiB more).
+    with pool_of(1, "literacy-check") as pool:
+        checking = submit(pool, lambda: list(_csv_blocks(path, layout, DEFAULT_CHUNK_ROWS, check_only=True)))
+        try:
+            frame = _guard(path, kind, lambda: _read_csv(path, layout))
+        except LiteracyError:
+            frame = None  # the check's sentence first, where it has one
+        for block in _guard(path, kind, checking.result):
+            if block.bad:
+                raise LiteracyError(block.bad[0].sentence(path))
+        if frame is None:
+            frame = _guard(path, kind, lambda: _read_csv(path, layout))  # raises its sentence again
     return frame
 
 
@@ -186,9 +217,17 @@ def iter_file(
             block = _guard(path, kind, lambda: next(blocks, None))
             if block is None:
                 break
+            frame = None
+            if block.strict is not None:
+                # pyarrow first; where it refuses a row or could read a column
+                # otherwise than pandas, the block is checked field by field.
+                frame = arrow_csv(block.data, parsed.delimiter, columns)
+                if frame is None or len(frame) != len(block.rows):
+                    frame, block = None, _guard(path, kind, block.strict)
             if block.bad and not keep_bad_rows:
                 raise LiteracyError(block.bad[0].sentence(path))
-            frame = _guard(path, kind, lambda b=block: _read_csv(io.BytesIO(b.data), parsed, usecols=columns))
+            if frame is None:
+                frame = _guard(path, kind, lambda b=block: _read_csv(io.BytesIO(b.data), parsed, usecols=columns))
             if len(frame) != len(block.rows):
                 raise LiteracyError(
                     f"{path}: the rows near line {int(block.rows[0]) + 1 if len(block.rows) else '?'} could not be "
@@ -197,7 +236,7 @@ def iter_file(
             frame = map_text_cells(frame, unescape_text_cell)[0] if escaped else frame
             frame.attrs = attrs
             yielded = True
-            yield Chunk(frame, block.progress, block.rows, block.bad)
+            yield Chunk(frame, block.progress, block.rows, block.bad or [])
     elif kind == "parquet":
         import pyarrow.parquet as pq
 
@@ -422,5 +461,3 @@ def _sidecar(path: Path) -> tuple[dict[str, Any] | None, bool]:
         return None, False
     escaped = meta.pop(TEXT_ESCAPE_KEY, None) == TEXT_ESCAPE_POLICY
     return meta or None, escaped
-
-

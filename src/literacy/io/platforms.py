@@ -676,9 +676,11 @@ def _translate(
         numeric = _numeric_codes(mapped, unmatched, positions)
         if numeric is not None:
             return numeric
-    values = np.array([*mapped, None], dtype=object)[positions]
     if kind is str and all_found:
-        return pd.Series(values, dtype="string")
+        # The few distinct values as text, then taken row by row (not a
+        # million Python strings converted one by one; issue 15).
+        return pd.Series(pd.array(mapped, dtype="string").take(positions, allow_fill=True))
+    values = np.array([*mapped, None], dtype=object)[positions]
     return pd.Series(values, dtype=object)
 
 

@@ -68,8 +68,6 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, force: bool = False) -
         sink.append(frame)
 
 
-
-
 def _write_parquet(frame: pd.DataFrame, handle: IO[bytes]) -> None:
     """Parquet with the table's metadata (what a CSV's ``.meta.json`` sidecar
     holds) in the schema metadata under pandas' ``PANDAS_ATTRS`` key, which
@@ -346,6 +344,10 @@ class TableSink:
             self.columns = [str(c) for c in frame.columns]
             self.attrs = dict(frame.attrs)
         frame = frame.reindex(columns=self.columns)
+        if frame.attrs:
+            # pandas deep-copies attrs into every column pyarrow takes out.
+            frame = frame.copy(deep=False)
+            frame.attrs = {}
         self.rows += len(frame)
         if self.kind == "parquet":
             self.parts.append(frame)
@@ -503,4 +505,6 @@ def whole_number_columns(table: Any) -> Any:
             kind = pa.int8() if largest < 2**7 else pa.int16() if largest < 2**15 else pa.int32()
             table = table.set_column(position, table.field(position).with_type(kind), column.cast(kind))
     return table
+
+
 _WRITE_THREADS = max(1, min(4, os.cpu_count() or 1))

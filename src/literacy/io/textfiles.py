@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,8 @@ def _sniff_delimiter(text: str) -> str:
 
 
 def _read_csv(source: Any, layout: TextLayout, **options: Any) -> Any:
+    """pandas' parse (the reference for every column's type; see
+    :func:`arrow_csv` for the fast path that gives the same frame)."""
     encoding = "utf-8-sig" if layout.encoding.replace("_", "-").lower() in ("utf-8", "utf8") else layout.encoding
     return pd.read_csv(
         source,
@@ -117,6 +120,127 @@ def _read_csv(source: Any, layout: TextLayout, **options: Any) -> Any:
         low_memory=False,
         **options,
     )
+
+
+# --------------------------------------------------------------------------
+# The fast parse: pyarrow, when it gives exactly pandas' frame
+# --------------------------------------------------------------------------
+
+# pandas' default missing-value strings (``pandas._libs.parsers.STR_NA_VALUES``),
+# so that a blank, "NA" or "NULL" cell is missing in both parsers.
+_PANDAS_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
+# Text pandas may read as a number or a truth value where pyarrow keeps a
+# string (pandas' C parser skips blanks around numbers, takes "+5" and
+# "True"); a column of nothing else goes to pandas.
+_NUMBER_LIKE = (
+    r"^[\s\v]*[+-]?(\d+\.?\d*([eE][+-]?\d*)?|\.\d+([eE][+-]?\d*)?|inf(inity)?|nan)[\s\v]*$"
+    r"|^[\s\v]*(true|false)[\s\v]*$"
+)
+_PEEK = 64  # values looked at before a whole column is
+
+
+def arrow_csv(source: bytes, delimiter: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """The UTF-8 CSV text ``source`` parsed by pyarrow (on every core, about
+    twice pandas' speed on a block, four times on one column), or None where
+    its frame could differ from ``pd.read_csv``'s in any way: then the caller
+    parses with pandas, which stays the reference.
+
+    None when: pyarrow refuses a row (a wrong field count, a whitespace-only
+    line; the strict check then names it), a NUL byte, a hexadecimal-looking
+    ``0x`` (pyarrow reads it as an integer, pandas as text), a header name
+    blank or repeated (pandas renames those), no data rows, a column pyarrow
+    reads as truth values or binary, a text column of number-like values only,
+    a float column of whole numbers only (pandas may read it as integers) or
+    with a value past the 64-bit integers, or a requested column missing.
+    Dates and times are kept as text, as pandas does. Nothing is written from this frame that pandas would have written
+    otherwise: ``tests/test_arrow_csv.py`` compares the two parsers.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if b"\x00" in source or b"0x" in source or b"0X" in source:
+        return None
+    header = _header_names(source, delimiter)
+    if header is None or len(header) < 2 or len(set(header)) != len(header) or any(not n.strip() for n in header):
+        return None  # a one-column file: a whitespace-only line is a row to pyarrow, blank to pandas
+    if columns is not None and not set(columns) <= set(header):
+        return None
+    wanted = [name for name in header if columns is None or name in columns]
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in source)
+    buffer = pa.py_buffer(source)
+
+    def read(as_text: dict[str, Any]) -> Any:
+        convert = pacsv.ConvertOptions(
+            null_values=list(_PANDAS_NA), strings_can_be_null=True, quoted_strings_can_be_null=True,
+            include_columns=wanted, column_types=as_text,
+        )  # fmt: skip
+        return pacsv.read_csv(pa.BufferReader(buffer), parse_options=parse, convert_options=convert)
+
+    try:
+        table = read({})
+        temporal = {f.name: pa.string() for f in table.schema if pa.types.is_temporal(f.type)}
+        if temporal:
+            table = read(temporal)  # "2024-05-01" stays text, as in pandas
+    except (pa.ArrowException, ValueError):
+        return None
+    if not table.num_rows:
+        return None
+    fixed = []
+    for column in table.columns:
+        kind = column.type
+        if pa.types.is_null(kind):
+            column = column.cast(pa.float64())  # all blank: pandas' float NaN column
+        elif pa.types.is_string(kind):
+            if _all_match(column, _NUMBER_LIKE):
+                return None
+        elif pa.types.is_floating(kind):
+            if _all_whole(column) or _beyond_int64(column):
+                return None
+        elif not pa.types.is_int64(kind):
+            return None
+        fixed.append(column)
+    frame = pa.Table.from_arrays(fixed, names=table.column_names).to_pandas()
+    return frame
+
+
+def _header_names(source: bytes, delimiter: str) -> list[str] | None:
+    end = source.find(b"\n")
+    line = source[: end if end >= 0 else len(source)].removeprefix(codecs.BOM_UTF8)
+    try:
+        return next(csv.reader([line.decode("utf-8").rstrip("\r")], delimiter=delimiter))
+    except (UnicodeDecodeError, csv.Error, StopIteration):
+        return None
+
+
+def _all_match(column: Any, pattern: str) -> bool:
+    """Whether every value of a text column matches ``pattern`` (looking at a
+    few first: one that does not settles it)."""
+    import pyarrow.compute as pc
+
+    def every(values: Any) -> bool:
+        return pc.all(pc.match_substring_regex(values, pattern, ignore_case=True)).as_py() is not False
+
+    return every(column.slice(0, _PEEK)) and every(column)
+
+
+def _beyond_int64(column: Any) -> bool:
+    """Whether a float column holds a value past the 64-bit integers (pandas
+    reads such a column as unsigned integers, or as text beside decimals)."""
+    import pyarrow.compute as pc
+
+    largest = pc.max(pc.abs(column)).as_py()
+    return largest is not None and largest >= 2.0**63
+
+
+def _all_whole(column: Any) -> bool:
+    """Whether every value of a float column is a whole number."""
+    import pyarrow.compute as pc
+
+    def whole(values: Any) -> bool:
+        return pc.all(pc.equal(values, pc.floor(values))).as_py() is not False
+
+    return whole(column.slice(0, _PEEK)) and whole(column)
 
 
 # --------------------------------------------------------------------------
@@ -148,8 +272,45 @@ class BadRow:
 class _Block:
     data: bytes  # header + the well-formed records, UTF-8, for pandas
     rows: np.ndarray  # source_row of each well-formed record
-    bad: list[BadRow]
+    bad: list[BadRow] | None  # None: not counted yet (see ``strict``)
     progress: float
+    # The block with every record's fields counted and the bad ones set
+    # aside; for a block read before its fields were counted.
+    strict: Callable[[], _Block] | None = None
+
+
+def _strict_block(
+    data: bytes,
+    filled: np.ndarray,
+    line_base: int,
+    header: bytes,
+    width: int,
+    delimiter: int,
+    progress: float,
+    check_only: bool = False,
+    taken: _Records | None = None,
+) -> _Block:
+    """The records ``filled`` of ``data`` checked field by field: the good
+    ones as the block's text, the others as :class:`BadRow`."""
+    if taken is None or taken.fields is None:
+        taken = _records(data, delimiter).take(filled)
+    wrong = (taken.fields != width) | taken.nul
+    rows = line_base + taken.lines[~wrong]
+    bad = [
+        BadRow(line_base + int(line), "nul_byte" if nul else f"wrong_field_count ({fields} of {width} fields)")
+        for line, fields, nul in zip(
+            taken.lines[wrong].tolist(), taken.fields[wrong].tolist(), taken.nul[wrong].tolist(), strict=True
+        )
+    ]
+    if check_only:
+        body = b""
+    elif not bad:
+        body = data[int(taken.starts[0]) : int(taken.ends[-1])]
+    else:
+        body = b"".join(
+            data[s:e] for s, e in zip(taken.starts[~wrong].tolist(), taken.ends[~wrong].tolist(), strict=True)
+        )
+    return _Block(header + body, rows, bad, progress)
 
 
 _READ_BYTES = 8 << 20
@@ -202,7 +363,7 @@ def _csv_blocks(
                 data += b"\n"
             if not data.strip(_BLANK + b"\n"):
                 return
-            records = _records(data, delimiter)
+            records = _records(data, delimiter, count_fields=check_only)
             if not eof and not len(records.starts):
                 pending, more = data, True
                 continue
@@ -229,27 +390,19 @@ def _csv_blocks(
                 pending, more = data, True
                 continue
             taken = records.take(filled)
-            wrong = (taken.fields != width) | taken.nul
-            rows = line_base + taken.lines[~wrong]
-            bad = [
-                BadRow(line_base + int(line), "nul_byte" if nul else f"wrong_field_count ({fields} of {width} fields)")
-                for line, fields, nul in zip(
-                    taken.lines[wrong].tolist(), taken.fields[wrong].tolist(), taken.nul[wrong].tolist(), strict=True
-                )
-            ]
-            if check_only or not len(filled):
-                body = b""
-            elif not bad:
-                body = data[int(taken.starts[0]) : int(taken.ends[-1])]
-            else:
-                body = b"".join(
-                    data[s:e] for s, e in zip(taken.starts[~wrong].tolist(), taken.ends[~wrong].tolist(), strict=True)
-                )
             done = eof and cut == len(data)
+            progress = 1.0 if done else min(handle.tell() / size, 1.0)
+            if len(filled) and taken.fields is None and not taken.nul.any():
+                # Field counts only if pyarrow refuses the block (Block.strict).
+                body = data[int(taken.starts[0]) : int(taken.ends[-1])]
+                block = _Block(header + body, line_base + taken.lines, None, progress)
+                block.strict = partial(_strict_block, data, filled, line_base, header, width, delimiter, progress)
+            elif len(filled):
+                block = _strict_block(data, filled, line_base, header, width, delimiter, progress, check_only, taken)
             line_base += data.count(b"\n", 0, cut)
             pending = data[cut:]
             if len(filled):
-                yield _Block(header + body, rows, bad, 1.0 if done else min(handle.tell() / size, 1.0))
+                yield block
             if done:
                 return
 
@@ -268,16 +421,25 @@ class _Records:
     nul: np.ndarray
 
     def take(self, which: Any) -> _Records:
-        return _Records(*(getattr(self, name)[which] for name in ("starts", "ends", "lines", "fields", "blank", "nul")))
+        return _Records(
+            *(
+                None if getattr(self, name) is None else getattr(self, name)[which]
+                for name in ("starts", "ends", "lines", "fields", "blank", "nul")
+            )
+        )
 
 
-def _records(data: bytes, delimiter: int) -> _Records:
-    """Every record of ``data`` (whose last complete line ends with a newline)."""
+def _records(data: bytes, delimiter: int, *, count_fields: bool = True) -> _Records:
+    """Every record of ``data`` (whose last complete line ends with a newline).
+
+    Without ``count_fields`` the field counts are left out (``fields`` is
+    None): a third of the cost, for blocks pyarrow parses, which refuses a
+    row of the wrong width itself (:func:`arrow_csv`)."""
     arr = np.frombuffer(data, dtype=np.uint8)
     newlines = np.flatnonzero(arr == 10)
     starts = np.concatenate(([0], newlines[:-1] + 1))
     ends = newlines + 1
-    is_delimiter = arr == delimiter
+    is_delimiter = arr == delimiter if count_fields else None
     lines = np.arange(len(starts))
     if b'"' in data:
         # Only the complete lines: a read cut mid-field leaves a lone quote in
@@ -296,19 +458,27 @@ def _records(data: bytes, delimiter: int) -> _Records:
         closing = inside[newlines] == 0
         if not closing.any():
             return _quoted_records(data, starts, ends, delimiter)
-        is_delimiter = is_delimiter[: len(complete)] & (inside == 0)
+        if is_delimiter is not None:
+            is_delimiter = is_delimiter[: len(complete)] & (inside == 0)
         del inside
         lines = np.concatenate(([0], np.flatnonzero(closing)[:-1] + 1))
         ends = newlines[closing] + 1
         starts = np.concatenate(([0], ends[:-1]))
     # The delimiters of each record (records are contiguous: each starts where
     # the previous ends), summed in place rather than listed and searched.
-    fields = np.ones(len(starts), dtype=np.int64)
-    if len(starts):
-        # (as bytes: reduceat over booleans casts element by element, ten times slower)
-        fields += np.add.reduceat(is_delimiter[: int(ends[-1])].view(np.uint8), starts, dtype=np.int64)
+    fields = None
+    if is_delimiter is not None:
+        fields = np.ones(len(starts), dtype=np.int64)
+        if len(starts):
+            # (as bytes: reduceat over booleans casts element by element, ten times slower)
+            fields += np.add.reduceat(is_delimiter[: int(ends[-1])].view(np.uint8), starts, dtype=np.int64)
+    # A blank record starts with a blank or is an empty line: look only at those.
+    maybe_blank = np.isin(arr[np.minimum(starts, max(len(arr) - 1, 0))], np.frombuffer(_BLANK + b"\n", np.uint8))
+    maybe_blank &= ends - starts < 256
+    if fields is not None:
+        maybe_blank &= fields == 1
     blank = np.zeros(len(starts), dtype=bool)
-    for i in np.flatnonzero((fields == 1) & (ends - starts < 256)).tolist():
+    for i in np.flatnonzero(maybe_blank).tolist():
         blank[i] = not data[starts[i] : ends[i]].strip(_BLANK + b"\n")
     nul = np.zeros(len(starts), dtype=bool)
     if b"\x00" in data:

@@ -1,0 +1,112 @@
+"""The fast CSV parse (pyarrow) gives pandas' frame or steps aside (issue 15).
+
+pandas' ``read_csv`` is the reference: every column's type and value must
+be what it gives. Where pyarrow could read a cell otherwise (``+5``, ``0x10``,
+``True``, a whole-number float column, a row of the wrong width) the fast
+path returns None and the caller parses with pandas.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from literacy.io.files import iter_file, read_file
+from literacy.io.textfiles import arrow_csv
+
+# Cells chosen where the two parsers' rules part: signs, blanks around
+# numbers, exponents, missing-value words, truth values, dates, times,
+# hexadecimal, huge integers, quotes, embedded delimiters and line breaks.
+CELLS = [
+    "1", "2", "8", "99", "007", " 5", "5 ", "+5", "-6", "1.5", "2.0", "1.", ".5", "1e5", "1E+05", "-1.5e-3",
+    "inf", "-inf", "Infinity", "", "NA", "N/A", "null", "NULL", "nan", "None", "#N/A", "<NA>",
+    "True", "false", "TRUE", "yes", "2024-05-01", "2024-05-01 10:00:00", "10:00", "0x10", "0X1f",
+    "18446744073709551615", "9223372036854775807", "-9223372036854775808", "x", " x", "中文", "城镇",
+    '"a,b"', '"multi\nline"', '""', '" "', '"1"', '"NA"', "1 2 3", "a b", "=1+2", "@SUM(A1)", "1_000", "1,5",
+]  # fmt: skip
+
+
+def pandas_frame(data: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(data), sep=",", encoding="utf-8-sig", skipinitialspace=False, low_memory=False)
+
+
+def assert_same(fast: pd.DataFrame, reference: pd.DataFrame) -> None:
+    assert list(fast.columns) == list(reference.columns)
+    assert list(fast.dtypes) == list(reference.dtypes)
+    pd.testing.assert_frame_equal(fast, reference, check_exact=True)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.integers(min_value=2, max_value=4).flatmap(
+        lambda width: st.lists(st.lists(st.sampled_from(CELLS), min_size=width, max_size=width), min_size=1, max_size=6)
+    ),
+    st.booleans(),
+)
+def test_the_fast_parse_is_pandas_or_steps_aside(rows, bom):
+    width = len(rows[0])
+    text = ",".join(f"c{i}" for i in range(width)) + "\n" + "\n".join(",".join(row) for row in rows) + "\n"
+    data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
+    fast = arrow_csv(data, ",")
+    if fast is None:
+        return
+    assert_same(fast, pandas_frame(data))
+
+
+def test_a_plain_survey_export_takes_the_fast_path(tmp_path):
+    text = (
+        "respondent_id,city,age,weight,k01,k16,note\n"
+        'R1,wuhai,20,32.5,1,"1 2 3",\n'
+        'R2,xuzhou,59,31.25,,"8",abc\n'
+        "R3,shenzhen,41,30.125,2,2,\n"
+    )
+    data = text.encode("utf-8")
+    fast = arrow_csv(data, ",")
+    assert fast is not None, "the common export fell back to pandas"
+    assert_same(fast, pandas_frame(data))
+    assert fast["k01"].dtype == "float64" and fast["age"].dtype == "int64"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a,b\n+5,1\n-6,2\n",  # pyarrow: float; pandas: integer
+        "a,b\n0x10,1\n1,2\n",  # pyarrow: 16; pandas: text
+        "a,b\nTrue,1\nFalse,2\n",
+        "a,b\n18446744073709551615,1\n1,2\n",  # pandas: uint64
+        "a,b\n1,2,3\n",  # a row too wide
+        "a,b\n \n1,2\n",  # a whitespace-only line: blank to pandas
+        "a,a\n1,2\n",  # pandas renames the second a
+        "a,b\n1,\x002\n",
+    ],
+)
+def test_where_the_parsers_could_differ_the_fast_path_steps_aside(text):
+    assert arrow_csv(text.encode("utf-8"), ",") is None
+
+
+def test_files_read_whole_and_in_chunks_are_pandas_frames(tmp_path):
+    """The readers use the fast path and still give pandas' frame, for a
+    file with dates, blanks, quoted multiple choices and a line break in a
+    quoted field."""
+    rows = [
+        f"R{i},{'wuhai' if i % 3 else 'xuzhou'},{18 + i % 50},{30 + i / 7:.6f},{'' if i % 11 == 0 else i % 4},"
+        f'"{i % 3} {i % 5}",2024-05-{1 + i % 28:02d},"{"line one" + chr(10) + "line two" if i == 7 else "ok"}"'
+        for i in range(2_500)
+    ]
+    path = tmp_path / "export.csv"
+    path.write_text("respondent_id,city,age,weight,k01,k16,date,note\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    reference = pandas_frame(path.read_bytes())
+    whole = read_file(path)
+    assert_same(whole.reset_index(drop=True), reference)
+    chunks = list(iter_file(path, chunk_rows=700))
+    assert sum(len(c.frame) for c in chunks) == len(reference)
+    rows_seen = [int(r) for c in chunks for r in c.rows]
+    assert rows_seen[:8] == [1, 2, 3, 4, 5, 6, 7, 8] and rows_seen[8] == 10  # the quoted line break counts as a line
+    for chunk in chunks:
+        start = rows_seen.index(int(chunk.rows[0]))
+        part = reference.iloc[start : start + len(chunk.frame)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(chunk.frame.reset_index(drop=True), part, check_dtype=False, check_exact=True)
