@@ -85,3 +85,23 @@ def test_the_instrument_labels_fields_whose_file_labels_name_other_codes():
     assert "sex" in (data.attrs.get("labels") or {}).get("values", {})  # the file does label sex
     result = estimate(Design(data.assign(one=1)), "one", "sex", lang="zh", statistic="mean")
     assert set(result["sex_label"]) == {"男", "女"}
+
+
+def test_a_numeric_city_column_needs_no_plan_names():
+    """`literacy estimate` leaves the plans unloaded for a numeric city
+    column (issue 15): that is only right while every shipped plan's code is
+    text, which a number is never looked up as."""
+    from literacy.labels import _lookup, _plan_labels
+    from literacy.plans import list_plans
+
+    codes = [plan.code for plan in list_plans() if plan.code]
+    assert codes and all(isinstance(code, str) and not code.strip().lstrip("-").replace(".", "", 1).isdigit()
+                         for code in codes)  # fmt: skip
+    names = _plan_labels("zh")
+    assert _lookup(names, "wuhai", None) == "乌海市"
+    assert all(_lookup(names, number, None) is None for number in (0, 1, 14, 15.0))
+    frame = pd.DataFrame({"city": [14, 15, 14], "y": [1, 0, 1], "w": [1.0, 2.0, 1.5]})
+    result = estimate(Design(frame, weight="w"), "y", "city")
+    assert "city_label" not in result
+    text = estimate(Design(frame.assign(city=["wuhai", "xuzhou", "wuhai"]), weight="w"), "y", "city")
+    assert list(text["city_label"]) == ["乌海市", "徐州市"]

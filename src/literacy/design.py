@@ -104,7 +104,7 @@ class Design:
             # Nested within strata: the PSU is the (stratum, psu) pair.
             psu_values, _ = _codes(data, self.psu, "psu")
             pair = stratum_code.astype(np.int64) * (int(psu_values.max()) + 1) + psu_values
-            _, psu_code = np.unique(pair, return_inverse=True)
+            psu_code, _ = pd.factorize(pair, sort=True)  # np.unique's codes, hashed rather than sorted (issue 15)
         set_(self, "psu_code", psu_code.astype(np.int64))
         n_psus = int(psu_code.max()) + 1
         psu_stratum = np.zeros(n_psus, dtype=np.int64)

@@ -379,14 +379,11 @@ def _return_free_memory() -> None:
     buffers, in two threads' malloc arenas) back to the system: glibc keeps it
     otherwise, and a run's peak grew by 0.4 GiB (issue 15). Nothing where the
     C library has no ``malloc_trim``."""
+    import contextlib
     import ctypes
-    import ctypes.util
 
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # glibc's name: no `ldconfig` run to look it up
 
 
 def _existing(path: str | Path) -> Path:
