@@ -110,3 +110,23 @@ def test_files_read_whole_and_in_chunks_are_pandas_frames(tmp_path):
         start = rows_seen.index(int(chunk.rows[0]))
         part = reference.iloc[start : start + len(chunk.frame)].reset_index(drop=True)
         pd.testing.assert_frame_equal(chunk.frame.reset_index(drop=True), part, check_dtype=False, check_exact=True)
+
+
+def test_a_file_is_scanned_in_pieces_and_a_hexadecimal_across_two_still_counts(tmp_path, monkeypatch):
+    """A file is never held whole to be scanned (a run reads 200 MB); an
+    ``0x`` split between two pieces still sends it to pandas."""
+    import literacy.io.textfiles as textfiles
+
+    monkeypatch.setattr(textfiles, "_SNIFF_BYTES", 16)
+    monkeypatch.setattr(textfiles, "_READ_BYTES", 16)
+    rows = "".join(f"R{i},{i % 7}\n" for i in range(40))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("id,code\n" + rows, encoding="utf-8")
+    assert arrow_csv(plain, ",") is not None
+    prefix = "id,code\n" + rows
+    cut = ((len(prefix) + 4) // 16 + 1) * 16 - 1  # the 0 ends a piece, the x begins the next
+    hexadecimal = tmp_path / "hex.csv"
+    hexadecimal.write_text(prefix + "R99," + "9" * (cut - len(prefix) - 4) + "0x1f\n", encoding="utf-8")
+    assert hexadecimal.read_bytes()[cut : cut + 2] == b"0x"
+    assert arrow_csv(hexadecimal, ",") is None
+    assert read_file(hexadecimal)["code"].dtype == pandas_frame(hexadecimal.read_bytes())["code"].dtype

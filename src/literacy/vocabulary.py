@@ -7,6 +7,10 @@ importing pandas, scipy or the steps themselves (issue 15: start-up under 0.3 s)
 
 from __future__ import annotations
 
+# Instruments (instrument.py; schemas.py's Literals are kept equal by tests/test_schemas.py)
+ITEM_TYPES = ("true_false", "single_choice", "multiple_choice", "coded_open")
+RULES = ("all_dimensions_pass", "total_score_cut", "weighted_grades")
+
 # Reading (io/platforms.py, io/files.py)
 PLATFORMS = ("auto", "generic", "kobo", "odk", "wjx", "spss")
 FILE_FORMATS = {

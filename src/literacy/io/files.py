@@ -155,11 +155,7 @@ def _read_plain_csv(path: Path, layout: TextLayout) -> pd.DataFrame | None:
     anything else, which :func:`_read_checked_csv` reads and explains."""
     if not _is_utf8(layout.encoding):
         return None
-    data = path.read_bytes()
-    try:
-        return arrow_csv(data, layout.delimiter)
-    finally:
-        del data
+    return arrow_csv(path, layout.delimiter)
 
 
 def _read_checked_csv(path: Path, kind: str, layout: TextLayout) -> pd.DataFrame:

@@ -140,11 +140,12 @@ _NUMBER_LIKE = (
 _PEEK = 64  # values looked at before a whole column is
 
 
-def arrow_csv(source: bytes, delimiter: str, columns: list[str] | None = None) -> pd.DataFrame | None:
-    """The UTF-8 CSV text ``source`` parsed by pyarrow (on every core, about
-    twice pandas' speed on a block, four times on one column), or None where
-    its frame could differ from ``pd.read_csv``'s in any way: then the caller
-    parses with pandas, which stays the reference.
+def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """The UTF-8 CSV text ``source`` (bytes, or a file read in pieces and
+    never held whole) parsed by pyarrow (on every core, about twice pandas'
+    speed on a block, four times on one column), or None where its frame
+    could differ from ``pd.read_csv``'s in any way: then the caller parses
+    with pandas, which stays the reference.
 
     None when: pyarrow refuses a row (a wrong field count, a whitespace-only
     line; the strict check then names it), a NUL byte, a hexadecimal-looking
@@ -153,29 +154,40 @@ def arrow_csv(source: bytes, delimiter: str, columns: list[str] | None = None) -
     reads as truth values or binary, a text column of number-like values only,
     a float column of whole numbers only (pandas may read it as integers) or
     with a value past the 64-bit integers, or a requested column missing.
-    Dates and times are kept as text, as pandas does. Nothing is written from this frame that pandas would have written
-    otherwise: ``tests/test_arrow_csv.py`` compares the two parsers.
+    Dates and times are kept as text, as pandas does. Nothing is written from
+    this frame that pandas would have written otherwise:
+    ``tests/test_arrow_csv.py`` compares the two parsers.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    if b"\x00" in source or _hexadecimal(source):
+    scan = _Scan()
+    if isinstance(source, bytes):
+        scan.add(source)
+        head = source
+    else:
+        with open(source, "rb") as handle:
+            head = piece = handle.read(_SNIFF_BYTES)
+            while piece and not (scan.nul or scan.hexadecimal):
+                scan.add(piece)
+                piece = handle.read(_READ_BYTES)
+    if scan.nul or scan.hexadecimal:
         return None
-    header = _header_names(source, delimiter)
+    header = _header_names(head, delimiter)
     if header is None or len(header) < 2 or len(set(header)) != len(header) or any(not n.strip() for n in header):
         return None  # a one-column file: a whitespace-only line is a row to pyarrow, blank to pandas
     if columns is not None and not set(columns) <= set(header):
         return None
     wanted = [name for name in header if columns is None or name in columns]
-    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=b'"' in source)
-    buffer = pa.py_buffer(source)
+    parse = pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=scan.quotes)
 
     def read(as_text: dict[str, Any]) -> Any:
         convert = pacsv.ConvertOptions(
             null_values=list(_PANDAS_NA), strings_can_be_null=True, quoted_strings_can_be_null=True,
             include_columns=wanted, column_types=as_text,
         )  # fmt: skip
-        return pacsv.read_csv(pa.BufferReader(buffer), parse_options=parse, convert_options=convert)
+        opened = pa.BufferReader(pa.py_buffer(source)) if isinstance(source, bytes) else str(source)
+        return pacsv.read_csv(opened, parse_options=parse, convert_options=convert)
 
     try:
         table = read({})
@@ -204,15 +216,26 @@ def arrow_csv(source: bytes, delimiter: str, columns: list[str] | None = None) -
     return frame
 
 
-def _hexadecimal(source: bytes) -> bool:
-    """Whether ``0x`` or ``0X`` occurs (an x after a zero; a tenth of the
-    time of searching the two bytes)."""
-    if b"x" not in source and b"X" not in source:
-        return False
-    data = np.frombuffer(source, dtype=np.uint8)
-    x = np.flatnonzero((data | 0x20) == ord("x"))
-    x = x[x > 0]
-    return bool((data[x - 1] == ord("0")).any())
+class _Scan:
+    """What the bytes of a text hold that decides whether pyarrow may parse
+    it: NUL bytes, ``0x``/``0X`` (pyarrow reads hexadecimal integers, pandas
+    text) and quotes (records may then span lines), piece by piece."""
+
+    def __init__(self) -> None:
+        self.nul = self.hexadecimal = self.quotes = False
+        self._last = b""
+
+    def add(self, piece: bytes) -> None:
+        self.nul = self.nul or b"\x00" in piece
+        self.quotes = self.quotes or b'"' in piece
+        if not self.hexadecimal and (b"x" in piece or b"X" in piece):
+            # An x after a zero: numpy finds the x's, a tenth of the time of
+            # searching the two bytes.
+            data = np.frombuffer(self._last + piece, dtype=np.uint8)
+            x = np.flatnonzero((data | 0x20) == ord("x"))
+            x = x[x > 0]
+            self.hexadecimal = bool((data[x - 1] == ord("0")).any())
+        self._last = piece[-1:]
 
 
 def _header_names(source: bytes, delimiter: str) -> list[str] | None:
