@@ -894,6 +894,27 @@ def _say_done(result: Any) -> None:
         click.echo(f"Report: {shown}")
 
 
+
+def _read_while_importing(path: str, *modules: str) -> Any:
+    """The input read in a background thread while this one imports the
+    modules the command goes on with (scipy's among them): the read (mostly
+    pyarrow, which lets go of the GIL) and the imports overlap, 0.1 s of a
+    `literacy estimate` (issue 15). What the reader imports is imported here
+    first, so the two threads never wait on each other's import locks."""
+    import importlib
+
+    import pyarrow.csv  # noqa: F401
+
+    import literacy.io.files  # noqa: F401
+    from literacy.io import read
+    from literacy.threads import pool_of, submit
+
+    with pool_of(1, "literacy-read") as pool:
+        reading = submit(pool, read, path)
+        for module in modules:
+            importlib.import_module(module)
+        return reading.result()
+
 @main.command("estimate")
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=False))
 @click.option(
@@ -984,13 +1005,13 @@ def estimate_command(
     max_relative_ci_width: float, output_format: str | None, output: str, force: bool,
 ) -> None:  # fmt: skip
     """Estimate a rate, mean or distribution with design-based intervals, by domain."""
-    from literacy.design import Design
-    from literacy.estimation import Reliability, estimate
-    from literacy.io import read, write_frame
-
     if replicates and replicate_weights:
         raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")
-    data = read(input_path)
+    data = _read_while_importing(input_path, "literacy.design", "literacy.estimation")
+    from literacy.design import Design
+    from literacy.estimation import Reliability, estimate
+    from literacy.io import write_frame
+
     design = Design(data, weight=weight, strata=strata, psu=psu, fpc=fpc, lonely_psu=lonely_psu)
     if replicates:
         design = design.with_replicates(replicates, replicates=replicate_count, seed=seed, fay_rho=fay_rho, mse=mse)
