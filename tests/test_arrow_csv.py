@@ -24,7 +24,7 @@ from literacy.io.textfiles import arrow_csv
 CELLS = [
     "1", "2", "8", "99", "007", " 5", "5 ", "+5", "-6", "1.5", "2.0", "1.", ".5", "1e5", "1E+05", "-1.5e-3",
     "inf", "-inf", "Infinity", "", "NA", "N/A", "null", "NULL", "nan", "None", "#N/A", "<NA>",
-    "True", "false", "TRUE", "yes", "2024-05-01", "2024-05-01 10:00:00", "10:00", "0x10", "0X1f",
+    "True", "false", "TRUE", "FALSE", "tRUE", "yes", "2024-05-01", "2024-05-01 10:00:00", "10:00", "0x10", "0X1f",
     "18446744073709551615", "9223372036854775807", "-9223372036854775808", "x", " x", "中文", "城镇",
     '"a,b"', '"multi\nline"', '""', '" "', '"1"', '"NA"', "1 2 3", "a b", "=1+2", "@SUM(A1)", "1_000", "1,5",
 ]  # fmt: skip
@@ -46,15 +46,20 @@ def assert_same(fast: pd.DataFrame, reference: pd.DataFrame) -> None:
         lambda width: st.lists(st.lists(st.sampled_from(CELLS), min_size=width, max_size=width), min_size=1, max_size=6)
     ),
     st.booleans(),
+    st.sampled_from(["\n", "\r\n"]),
+    st.booleans(),
 )
-def test_the_fast_parse_is_pandas_or_steps_aside(rows, bom):
+def test_the_fast_parse_is_pandas_or_steps_aside(rows, bom, newline, some_columns):
     width = len(rows[0])
-    text = ",".join(f"c{i}" for i in range(width)) + "\n" + "\n".join(",".join(row) for row in rows) + "\n"
+    names = [f"c{i}" for i in range(width)]
+    text = ",".join(names) + newline + newline.join(",".join(row) for row in rows) + newline
     data = (b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8")
-    fast = arrow_csv(data, ",")
+    columns = names[::-1][:2] if some_columns else None  # asked in another order: the file's order comes back
+    fast = arrow_csv(data, ",", columns)
     if fast is None:
         return
-    assert_same(fast, pandas_frame(data))
+    reference = pd.read_csv(io.BytesIO(data), encoding="utf-8-sig", low_memory=False, usecols=columns)
+    assert_same(fast, reference)
 
 
 def test_a_plain_survey_export_takes_the_fast_path(tmp_path):
@@ -76,7 +81,8 @@ def test_a_plain_survey_export_takes_the_fast_path(tmp_path):
     [
         "a,b\n+5,1\n-6,2\n",  # pyarrow: float; pandas: integer
         "a,b\n0x10,1\n1,2\n",  # pyarrow: 16; pandas: text
-        "a,b\nTrue,1\nFalse,2\n",
+        "a,b\nTrue,1\n,2\n",  # pandas: True and NaN in an object column
+        "a,b\nTrue,1\n1,2\n",  # pyarrow's truth values take 1, pandas' do not
         "a,b\n18446744073709551615,1\n1,2\n",  # pandas: uint64
         "a,b\n1,2,3\n",  # a row too wide
         "a,b\n \n1,2\n",  # a whitespace-only line: blank to pandas
@@ -130,3 +136,30 @@ def test_a_file_is_scanned_in_pieces_and_a_hexadecimal_across_two_still_counts(t
     assert hexadecimal.read_bytes()[cut : cut + 2] == b"0x"
     assert arrow_csv(hexadecimal, ",") is None
     assert read_file(hexadecimal)["code"].dtype == pandas_frame(hexadecimal.read_bytes())["code"].dtype
+
+
+def test_every_csv_the_project_ships_reads_the_same_either_way():
+    """Real exports (ODK Central, KoboToolbox's formpack, 问卷星, the sample
+    data, R references, item tables): the fast parse is pandas' frame or
+    steps aside, and it does not step aside on all of them."""
+    from conftest import REPO
+    from literacy.io.textfiles import text_layout
+
+    paths = sorted(p for folder in ("tests", "sample_data") for p in (REPO / folder).rglob("*.csv"))
+    assert len(paths) > 20
+    fast = 0
+    for path in paths:
+        layout = text_layout(path)
+        if layout.encoding not in ("utf-8-sig", "utf-8"):
+            continue
+        try:
+            reference = pd.read_csv(path, sep=layout.delimiter, encoding="utf-8-sig", low_memory=False)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+            assert arrow_csv(path, layout.delimiter) is None, path
+            continue
+        frame = arrow_csv(path, layout.delimiter)
+        if frame is not None:
+            fast += 1
+            assert list(frame.dtypes) == list(reference.dtypes), path
+            pd.testing.assert_frame_equal(frame, reference, check_exact=True, obj=str(path))
+    assert fast >= len(paths) // 2

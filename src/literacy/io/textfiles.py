@@ -130,6 +130,9 @@ def _read_csv(source: Any, layout: TextLayout, **options: Any) -> Any:
 # so that a blank, "NA" or "NULL" cell is missing in both parsers.
 _PANDAS_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
               "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")  # fmt: skip
+# pandas' truth values (pyarrow's also take 1 and 0).
+_PANDAS_TRUE = ("True", "TRUE", "true")
+_PANDAS_FALSE = ("False", "FALSE", "false")
 # Text pandas may read as a number or a truth value where pyarrow keeps a
 # string (pandas' C parser skips blanks around numbers, takes "+5" and
 # "True"); a column of nothing else goes to pandas.
@@ -150,10 +153,11 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
     None when: pyarrow refuses a row (a wrong field count, a whitespace-only
     line; the strict check then names it), a NUL byte, a hexadecimal-looking
     ``0x`` (pyarrow reads it as an integer, pandas as text), a header name
-    blank or repeated (pandas renames those), no data rows, a column pyarrow
-    reads as truth values or binary, a text column of number-like values only,
-    a float column of whole numbers only (pandas may read it as integers) or
-    with a value past the 64-bit integers, or a requested column missing.
+    blank or repeated (pandas renames those), no data rows, a column of truth
+    values with blanks, a binary column, a text column of number-like values
+    only, a float column of whole numbers only in a text with a ``+`` (pandas
+    reads ``+5`` as an integer) or with a value past the 64-bit integers, or a
+    requested column missing.
     Dates and times are kept as text, as pandas does. Nothing is written from
     this frame that pandas would have written otherwise:
     ``tests/test_arrow_csv.py`` compares the two parsers.
@@ -184,6 +188,7 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
     def read(as_text: dict[str, Any]) -> Any:
         convert = pacsv.ConvertOptions(
             null_values=list(_PANDAS_NA), strings_can_be_null=True, quoted_strings_can_be_null=True,
+            true_values=list(_PANDAS_TRUE), false_values=list(_PANDAS_FALSE),
             include_columns=wanted, column_types=as_text,
         )  # fmt: skip
         opened = pa.BufferReader(pa.py_buffer(source)) if isinstance(source, bytes) else str(source)
@@ -207,8 +212,13 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
             if _all_match(column, _NUMBER_LIKE):
                 return None
         elif pa.types.is_floating(kind):
-            if _all_whole(column) or _beyond_int64(column):
+            # Whole numbers are floats to pyarrow only when written "1.0",
+            # "1e2" or "+1"; pandas reads the last as an integer.
+            if _beyond_int64(column) or (scan.plus and _all_whole(column)):
                 return None
+        elif pa.types.is_boolean(kind):
+            if column.null_count:
+                return None  # pandas: an object column of True, False and NaN
         elif not pa.types.is_int64(kind):
             return None
         fixed.append(column)
@@ -222,12 +232,13 @@ class _Scan:
     text) and quotes (records may then span lines), piece by piece."""
 
     def __init__(self) -> None:
-        self.nul = self.hexadecimal = self.quotes = False
+        self.nul = self.hexadecimal = self.quotes = self.plus = False
         self._last = b""
 
     def add(self, piece: bytes) -> None:
         self.nul = self.nul or b"\x00" in piece
         self.quotes = self.quotes or b'"' in piece
+        self.plus = self.plus or b"+" in piece
         if not self.hexadecimal and (b"x" in piece or b"X" in piece):
             # An x after a zero: numpy finds the x's, a tenth of the time of
             # searching the two bytes.
