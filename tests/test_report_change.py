@@ -86,7 +86,7 @@ def test_markdown_and_word_show_the_change_row(data, tmp_path):
     wuhai, xuzhou = _row(markdown, "乌海市"), word_rows["徐州市"]
     assert wuhai[1:4] == ["2020", "10.0%", "0.75"] and xuzhou[1:4] == ["2020", "11.7%", "–"]
     assert "上次数据无标准误" in xuzhou[-1] and "上次数据无标准误" not in wuhai[-1]
-    assert "上次数据未公布标准误，视为固定值" in markdown  # the sentence under the table
+    assert "上次调查的数值没有公布标准误，按固定值处理" in markdown  # the sentence under the table (the note column's)
 
 
 def test_not_like_for_like_is_said_in_every_format(data, tmp_path):
@@ -99,7 +99,7 @@ def test_not_like_for_like_is_said_in_every_format(data, tmp_path):
     for text in (page, words):
         assert ("口径不同，不可直接比较" in text) == different
     assert ("Not like for like" in english) == different
-    assert "The earlier figure has no standard error and is taken as fixed" in english
+    assert "The earlier figure was published without a standard error and is taken as fixed" in english
     if different:
         assert "各维度均达标" in page and "百分制等级" in page  # both standards named
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from literacy.assessment import (
     ASSESSMENT_UNITS,
+    CHANGE_NOTES,
     CHANGE_UNITS,
     COUNTED_UNITS,
     DISPARITY_UNITS,
@@ -133,14 +134,7 @@ COLUMN_TEXT: dict[str, Text] = {
     "item": Text("项目", "Item"),
     "value": Text("内容", "Value"),
 }
-CHANGE_NOTES = {
-    "fixed_previous": Text(
-        "上次数据未公布标准误，视为固定值（区间只含本次调查的抽样误差）",
-        "The earlier figure has no standard error and is taken as fixed (the interval holds this survey's "
-        "sampling error only)",
-    ),
-    "different_standards": Text("口径不同，不可直接比较", "Not like for like: the waves were scored differently"),
-}
+# A change note's few words in a table cell; the sentence (assessment.CHANGE_NOTES) follows the table.
 CHANGE_SHORT = {
     "different_standards": Text("口径不同，不可直接比较", "not like for like"),
     "fixed_previous": Text("上次数据无标准误", "earlier figure without a standard error"),
@@ -633,12 +627,8 @@ def change_table(data: ReportData, lang: str, *, text: bool) -> PeopleTable:
             if text and key in CHANGE_SHORT:  # the sentence follows the table
                 words.append(CHANGE_SHORT[key].get(lang))
                 full.append(_change_note(key, record, lang))
-            elif key == "different_standards":
-                words.append(CHANGE_NOTES[key].get(lang) + Text("（上次：{}；本次：{}）", " (before: {}; now: {})").get(
-                    lang).format(standard_text(record.get("previous_standard"), lang),
-                                 standard_text(record.get("standard"), lang)))  # fmt: skip
             elif key in CHANGE_NOTES:
-                words.append(CHANGE_NOTES[key].get(lang))
+                words.append(_change_note(key, record, lang))
         notes.append("; ".join(words))
     frame["note"] = notes
     for column in ("standard", "previous_standard"):
@@ -656,12 +646,14 @@ def change_table(data: ReportData, lang: str, *, text: bool) -> PeopleTable:
 
 
 def _change_note(key: str, record: Mapping[str, Any], lang: str) -> str:
-    """The sentence of a change note; different standards name both."""
+    """The sentence of a change note (the words of the `note` column of
+    ``literacy.change``); different standards name both."""
+    sentence = CHANGE_NOTES[key].get(lang)
     if key == "different_standards":
         both = Text("（上次：{}；本次：{}）。", " (before: {}; now: {}).").get(lang)
-        return CHANGE_NOTES[key].get(lang) + both.format(standard_text(record.get("previous_standard"), lang),
-                                                         standard_text(record.get("standard"), lang))
-    return CHANGE_NOTES[key].get(lang) + Text("。", ".").get(lang)
+        return sentence.rstrip("。.") + both.format(standard_text(record.get("previous_standard"), lang),
+                                                    standard_text(record.get("standard"), lang))
+    return sentence
 
 
 def standard_text(value: object, lang: str) -> str:
