@@ -629,7 +629,7 @@ def disparities(
     Proportions and differences of proportions, as ``contrast`` gives them."""
     from literacy.estimation import contrast
 
-    data = design.data  # type: ignore[attr-defined]
+    data = design.plain  # type: ignore[attr-defined]
     values = domains if domains is not None else sorted(map(str, data[domain].dropna().unique()))
     rows = []
     for place in values:

@@ -146,7 +146,7 @@ def estimate(
             f"missing_outcome must be one of {', '.join(MISSING_OUTCOME)}, not {missing_outcome!r}."
         )
     reliability = reliability or Reliability()
-    values, kind, levels = _outcome(design.data, outcome, statistic)
+    values, kind, levels = _outcome(design.plain, outcome, statistic)
     specs = by_specs(by)
     if any(BREAKDOWN in spec for spec in specs):
         raise LiteracyError(
@@ -155,7 +155,7 @@ def estimate(
         )
     frames = []
     for spec in specs:
-        codes, keys = _domains(design.data, spec)
+        codes, keys = _domains(design.plain, spec)
         frames.append(
             _estimate_spec(design, values, kind, levels, codes, keys, ci, level, reliability, missing_outcome)
         )
@@ -460,7 +460,7 @@ def contrast(
     of the two domains are subtracted row by row before the variance is taken
     (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``). ``statistic`` is
     "auto" (a 0/1 outcome), "proportion" or "mean", as in ``estimate``."""
-    values, kind, _ = _outcome(design.data, outcome, statistic)
+    values, kind, _ = _outcome(design.plain, outcome, statistic)
     if kind == "distribution":
         raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
     masks = [_domain_mask(design, first), _domain_mask(design, second)]
@@ -515,7 +515,7 @@ def _domain_mask(design: Design, domain: Mapping[str, object] | None) -> np.ndar
     compared on the column's distinct values: the design keeps each column
     factorised, so the many contrasts of ``disparities`` do not compare a
     million strings each time."""
-    data = design.data
+    data = design.plain
     if domain is None:
         return np.ones(len(data), dtype=bool)
     mask = np.ones(len(data), dtype=bool)
