@@ -9,6 +9,8 @@ path returns None and the caller parses with pandas.
 from __future__ import annotations
 
 import io
+import tempfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -88,10 +90,23 @@ def test_a_plain_survey_export_takes_the_fast_path(tmp_path):
         "a,b\n \n1,2\n",  # a whitespace-only line: blank to pandas
         "a,a\n1,2\n",  # pandas renames the second a
         "a,b\n1,\x002\n",
+        # Found by a review that tried to break the fast path (pandas 3.1, pyarrow 26):
+        "a,b\n1.5,x\nNAN,y\n",  # a NaN spelling pandas keeps as text ("Nan", "nan(1)", "+nan")
+        'a,b\n1,"abc\n2,y\n',  # a field left open: pandas fails, pyarrow reads to the end
+        'h0|h1\n#"|"\n',  # a quote inside an unquoted field, then one opening a field left open
+        "a,b\n1,x\n\r,y\n",  # a carriage return alone ends a line differently
+        "\ufeff\ufeffa,b\n1,x\n",  # a second byte-order mark
+        "a,b\nx,1\n abc,2\n",  # a line that begins with a blank (pandas loses it at its buffer's edge)
     ],
 )
 def test_where_the_parsers_could_differ_the_fast_path_steps_aside(text):
     assert arrow_csv(text.encode("utf-8"), ",") is None
+
+
+def test_no_columns_and_bytes_that_are_not_utf8_step_aside():
+    assert arrow_csv(b"a,b\n1,x\n", ",", []) is None  # pandas: no columns; pyarrow: all of them
+    assert arrow_csv(b"a,b\n1,\xff\n2,y\n", ",", ["a"]) is None  # pandas fails on the column not asked for
+    assert arrow_csv(b"a,b\n1,x\n2,y\n", ",", ["a"]) is not None
 
 
 def test_files_read_whole_and_in_chunks_are_pandas_frames(tmp_path):
@@ -163,3 +178,52 @@ def test_every_csv_the_project_ships_reads_the_same_either_way():
             assert list(frame.dtypes) == list(reference.dtypes), path
             pd.testing.assert_frame_equal(frame, reference, check_exact=True, obj=str(path))
     assert fast >= len(paths) // 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["plain", "quoted", "multiline", "blank", "short", "long", "spaced"]), min_size=1, max_size=25
+    ),
+    st.integers(min_value=1, max_value=6),
+    st.sampled_from([16, 64, 1 << 20]),
+)
+def test_every_row_keeps_its_line_number_whichever_parser_reads_its_block(kinds, chunk_rows, read_bytes):
+    """source_row is the line number minus one whatever the blocks, the reads
+    and the parser: blank lines count, a quoted line break counts, a row of the
+    wrong width is set aside with its own line."""
+    import literacy.io.textfiles as textfiles
+
+    kinds = [*kinds, "plain"]  # a file of blank and bad lines only has no data rows (refused in one sentence)
+    lines, expected, bad = ["id,city,k01"], [], []
+    for number, kind in enumerate(kinds):
+        line = sum(text.count("\n") + 1 for text in lines)  # 0-based line of this record = its source_row
+        if kind == "blank":
+            lines.append("")
+            continue
+        if kind == "short":
+            lines.append(f"R{number},wuhai")
+            bad.append(line)
+            continue
+        if kind == "long":
+            lines.append(f"R{number},wuhai,1,2")
+            bad.append(line)
+            continue
+        text = {"plain": f"R{number},xuzhou,{number % 3}", "quoted": f'"R{number}","城,镇",{number % 3}',
+                "multiline": f'"R{number}","line one\nline two",{number % 3}',
+                "spaced": f" R{number},wuhai,{number % 3}"}[kind]  # fmt: skip
+        lines.append(text)
+        expected.append(line)
+    path = Path(tempfile.mkdtemp()) / "export.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    original = textfiles._READ_BYTES
+    textfiles._READ_BYTES = read_bytes
+    try:
+        chunks = list(iter_file(path, chunk_rows=chunk_rows, keep_bad_rows=True))
+    finally:
+        textfiles._READ_BYTES = original
+    assert [int(r) for c in chunks for r in c.rows] == expected
+    assert [b.row for c in chunks for b in c.bad] == bad
+    assert sum(len(c.frame) for c in chunks) == len(expected)
+    ids = [str(v).strip() for c in chunks for v in c.frame["id"]]
+    assert ids == [f"R{n}" for n, k in enumerate(kinds) if k not in ("blank", "short", "long")]

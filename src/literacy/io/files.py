@@ -217,7 +217,7 @@ def iter_file(
             if block.strict is not None:
                 # pyarrow first; where it refuses a row or could read a column
                 # otherwise than pandas, the block is checked field by field.
-                frame = arrow_csv(block.data, parsed.delimiter, columns)
+                frame = arrow_csv(block.data, parsed.delimiter, columns, lines_checked=True)
                 if frame is None or len(frame) != len(block.rows):
                     frame, block = None, _guard(path, kind, block.strict)
             if block.bad and not keep_bad_rows:

@@ -134,8 +134,8 @@ _PANDAS_NA = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-na
 _PANDAS_TRUE = ("True", "TRUE", "true")
 _PANDAS_FALSE = ("False", "FALSE", "false")
 # Text pandas may read as a number or a truth value where pyarrow keeps a
-# string (pandas' C parser skips blanks around numbers, takes "+5" and
-# "True"); a column of nothing else goes to pandas.
+# string (pandas takes "+5"; pyarrow's trimming of blanks around numbers has
+# changed between versions); a text column of nothing else goes to pandas.
 _NUMBER_LIKE = (
     r"^[\s\v]*[+-]?(\d+\.?\d*([eE][+-]?\d*)?|\.\d+([eE][+-]?\d*)?|inf(inity)?|nan)[\s\v]*$"
     r"|^[\s\v]*(true|false)[\s\v]*$"
@@ -143,7 +143,9 @@ _NUMBER_LIKE = (
 _PEEK = 64  # values looked at before a whole column is
 
 
-def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = None) -> pd.DataFrame | None:
+def arrow_csv(
+    source: bytes | Path, delimiter: str, columns: list[str] | None = None, *, lines_checked: bool = False
+) -> pd.DataFrame | None:
     """The UTF-8 CSV text ``source`` (bytes, or a file read in pieces and
     never held whole) parsed by pyarrow (on every core, about twice pandas'
     speed on a block, four times on one column), or None where its frame
@@ -161,25 +163,35 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
     Dates and times are kept as text, as pandas does. Nothing is written from
     this frame that pandas would have written otherwise:
     ``tests/test_arrow_csv.py`` compares the two parsers.
+
+    ``lines_checked``: the caller has split ``source`` into records already
+    (:func:`_csv_blocks`): its quotes are regular and no line begins with a
+    blank, so those are not looked for again.
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    scan = _Scan()
+    if columns is not None and not columns:
+        return None  # pandas: no columns at all; pyarrow: every one
+    scan = _Scan(delimiter, utf8=columns is not None, lines=not lines_checked)  # pyarrow checks the columns it reads
     if isinstance(source, bytes):
         scan.add(source)
         head = source
     else:
         with open(source, "rb") as handle:
             head = piece = handle.read(_SNIFF_BYTES)
-            while piece and not (scan.nul or scan.hexadecimal):
+            while piece and not scan.refused:
                 scan.add(piece)
                 piece = handle.read(_READ_BYTES)
-    if scan.nul or scan.hexadecimal:
+    scan.finish()
+    if scan.refused:
         return None
     header = _header_names(head, delimiter)
-    if header is None or len(header) < 2 or len(set(header)) != len(header) or any(not n.strip() for n in header):
-        return None  # a one-column file: a whitespace-only line is a row to pyarrow, blank to pandas
+    if (
+        header is None or len(header) < 2 or len(set(header)) != len(header)
+        or any(not name.strip() or name.startswith("\ufeff") for name in header)
+    ):  # fmt: skip
+        return None  # one column: a whitespace-only line is a row to pyarrow, blank to pandas; a second BOM
     if columns is not None and not set(columns) <= set(header):
         return None
     wanted = [name for name in header if columns is None or name in columns]
@@ -213,8 +225,10 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
                 return None
         elif pa.types.is_floating(kind):
             # Whole numbers are floats to pyarrow only when written "1.0",
-            # "1e2" or "+1"; pandas reads the last as an integer.
-            if _beyond_int64(column) or (scan.plus and _all_whole(column)):
+            # "1e2" or "+1"; pandas reads the last as an integer. A NaN is a
+            # spelling pandas keeps as text ("NAN", "nan(1)"): its own words
+            # are nulls here already.
+            if _beyond_int64(column) or (scan.plus and _all_whole(column)) or _has_nan(column):
                 return None
         elif pa.types.is_boolean(kind):
             if column.null_count:
@@ -228,25 +242,96 @@ def arrow_csv(source: bytes | Path, delimiter: str, columns: list[str] | None = 
 
 class _Scan:
     """What the bytes of a text hold that decides whether pyarrow may parse
-    it: NUL bytes, ``0x``/``0X`` (pyarrow reads hexadecimal integers, pandas
-    text) and quotes (records may then span lines), piece by piece."""
+    it, piece by piece (a file is never held whole). ``refused`` when it holds:
+    NUL bytes; ``0x``/``0X`` (pyarrow reads hexadecimal integers, pandas
+    text); a quote that neither opens a field, closes one nor is doubled
+    inside one (pandas reads ``5"`` literally, and a field left open makes
+    pandas fail where pyarrow reads on to the end: the rule of
+    :func:`_regular_quotes`, applied across pieces); a carriage
+    return not followed by a line feed (pandas and pyarrow end lines there
+    differently); a line that begins with a blank (pandas drops that blank
+    when the line starts on the last byte of its 256 KiB buffer: pandas'
+    frame, not pyarrow's, is the reference); or, when ``utf8`` is asked,
+    bytes that are not UTF-8 (pandas decodes every column, pyarrow only
+    those it reads). ``quotes`` (records may span lines) and ``plus`` (a
+    ``+5`` pandas reads as an integer) tell the parse what to expect."""
 
-    def __init__(self) -> None:
+    def __init__(self, delimiter: str, *, utf8: bool = False, lines: bool = True) -> None:
         self.nul = self.hexadecimal = self.quotes = self.plus = False
-        self._last = b""
+        self.lone_return = self.leading_blank = self.not_utf8 = self.irregular_quotes = False
+        self._delimiter = ord(delimiter)
+        self._quotes_seen = 0
+        self._tail = b"\n\n"  # the last two bytes before the piece; the text begins as a line does
+        self._first = True
+        self._decoder = codecs.getincrementaldecoder("utf-8")() if utf8 else None
+        self._lines = lines  # the quotes and line starts
+
+    @property
+    def refused(self) -> bool:
+        return (
+            self.nul or self.hexadecimal or self.lone_return or self.leading_blank or self.not_utf8
+            or self.irregular_quotes
+        )  # fmt: skip
 
     def add(self, piece: bytes) -> None:
+        if not piece:
+            return
+        if self._first:
+            piece, self._first = piece.removeprefix(codecs.BOM_UTF8), False
         self.nul = self.nul or b"\x00" in piece
         self.quotes = self.quotes or b'"' in piece
         self.plus = self.plus or b"+" in piece
+        # The last bytes of the previous piece first: a pair split between two
+        # pieces is still seen.
+        data = np.frombuffer(self._tail + piece, dtype=np.uint8)
+        if self._lines:
+            self._check_quotes(data)
         if not self.hexadecimal and (b"x" in piece or b"X" in piece):
             # An x after a zero: numpy finds the x's, a tenth of the time of
             # searching the two bytes.
-            data = np.frombuffer(self._last + piece, dtype=np.uint8)
             x = np.flatnonzero((data | 0x20) == ord("x"))
             x = x[x > 0]
             self.hexadecimal = bool((data[x - 1] == ord("0")).any())
-        self._last = piece[-1:]
+        if not self.lone_return and b"\r" in self._tail + piece:
+            returns = np.flatnonzero(data[:-1] == 13)
+            self.lone_return = bool((data[returns + 1] != 10).any())
+        if self._lines and not self.leading_blank:
+            starts = np.flatnonzero(data[:-1] == 10) + 1
+            self.leading_blank = bool(np.isin(data[starts], (32, 9)).any())
+        if self._decoder is not None and not self.not_utf8:
+            try:
+                self._decoder.decode(piece)
+            except UnicodeDecodeError:
+                self.not_utf8 = True
+        self._tail = (self._tail + piece)[-2:]
+
+    def _check_quotes(self, data: np.ndarray) -> None:
+        """The quotes of ``data`` whose neighbours it holds (all but its first
+        and last byte): each must open, close or be doubled, in turn."""
+        if self.irregular_quotes:
+            return
+        quotes = np.flatnonzero(data[1:-1] == _QUOTE) + 1
+        if not len(quotes):
+            return
+        before, after = data[quotes - 1], data[quotes + 1]
+        opening = (np.arange(len(quotes)) + self._quotes_seen) % 2 == 0
+        fits_open = (before == self._delimiter) | (before == 10) | (before == _QUOTE)
+        fits_close = (after == self._delimiter) | (after == 10) | (after == 13) | (after == _QUOTE)
+        self.irregular_quotes = not bool(np.where(opening, fits_open, fits_close).all())
+        self._quotes_seen += len(quotes)
+
+    def finish(self) -> None:
+        """The end of the text: its last byte is checked as the end of a line;
+        a carriage return there is a lone one."""
+        if self._lines:
+            self._check_quotes(np.frombuffer(self._tail + b"\n", dtype=np.uint8))
+            self.irregular_quotes = self.irregular_quotes or self._quotes_seen % 2 == 1  # a field left open
+        self.lone_return = self.lone_return or self._tail.endswith(b"\r")
+        if self._decoder is not None and not self.not_utf8:
+            try:
+                self._decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                self.not_utf8 = True
 
 
 def _header_names(source: bytes, delimiter: str) -> list[str] | None:
@@ -267,6 +352,12 @@ def _all_match(column: Any, pattern: str) -> bool:
         return pc.all(pc.match_substring_regex(values, pattern, ignore_case=True)).as_py() is not False
 
     return every(column.slice(0, _PEEK)) and every(column)
+
+
+def _has_nan(column: Any) -> bool:
+    import pyarrow.compute as pc
+
+    return bool(pc.any(pc.is_nan(column)).as_py())
 
 
 def _beyond_int64(column: Any) -> bool:
@@ -385,10 +476,11 @@ def _csv_blocks(
     first_read = True
     eof = False
     more = False  # one record longer than a whole read: read on
+    pending_lines = 0  # line feeds in ``pending``
     with open(path, "rb") as handle:
         while True:
             pieces = [pending]
-            lines = pending.count(b"\n")
+            lines = pending_lines
             want = (chunk_rows or 1 << 62) + 2
             while (lines < want or more) and not eof:
                 more = False
@@ -406,50 +498,63 @@ def _csv_blocks(
             data = b"".join(pieces)
             if eof and data and not data.endswith(b"\n"):
                 data += b"\n"
+                lines += 1
             if not data.strip(_BLANK + b"\n"):
-                return
+                if eof:
+                    return
+                pending, pending_lines, more = data, lines, True  # blank lines so far: read on
+                continue
             records = _records(data, delimiter, count_fields=check_only)
             if not eof and not len(records.starts):
-                pending, more = data, True
+                pending, pending_lines, more = data, lines, True
                 continue
-            cut = len(data)
+            cut, cut_lines = len(data), lines  # where the block ends, and the line feeds before it
             if not eof:
-                cut = int(records.starts[-1])  # the last record may continue in the next read
+                # the last record may continue in the next read
+                cut, cut_lines = int(records.starts[-1]), int(records.lines[-1])
                 records = records.take(slice(0, -1))
             filled = np.flatnonzero(~records.blank)
             if header is None:
                 if not len(filled):
-                    pending, more = data, True
+                    pending, pending_lines, more = data, lines, True
                     continue
                 first = int(filled[0])
                 end = int(records.ends[first])
                 header = data[int(records.starts[first]) : end].rstrip(b"\r\n") + b"\n"
                 width = _check_header(path, header, layout)
-                line_base += data.count(b"\n", 0, end)
-                pending = data[end:]
+                header_lines = data.count(b"\n", 0, end)
+                line_base += header_lines
+                pending, pending_lines = data[end:], lines - header_lines
                 continue
             if chunk_rows is not None and len(filled) > chunk_rows:
-                cut = int(records.starts[filled[chunk_rows]])
+                cut, cut_lines = int(records.starts[filled[chunk_rows]]), int(records.lines[filled[chunk_rows]])
                 filled = filled[:chunk_rows]
             if not len(filled) and not eof:
-                pending, more = data, True
+                pending, pending_lines, more = data, lines, True
                 continue
             taken = records.take(filled)
             done = eof and cut == len(data)
             progress = 1.0 if done else min(handle.tell() / size, 1.0)
-            if len(filled) and taken.fields is None and not taken.nul.any():
+            if len(filled) and taken.fields is None and not taken.nul.any() and not _leading_blank(data, taken):
                 # Field counts only if pyarrow refuses the block (Block.strict).
                 body = data[int(taken.starts[0]) : int(taken.ends[-1])]
                 block = _Block(header + body, line_base + taken.lines, None, progress)
                 block.strict = partial(_strict_block, data, filled, line_base, header, width, delimiter, progress)
             elif len(filled):
                 block = _strict_block(data, filled, line_base, header, width, delimiter, progress, check_only, taken)
-            line_base += data.count(b"\n", 0, cut)
-            pending = data[cut:]
+            line_base += cut_lines
+            pending, pending_lines = data[cut:], lines - cut_lines
             if len(filled):
                 yield block
             if done:
                 return
+
+
+def _leading_blank(data: bytes, records: _Records) -> bool:
+    """Whether a record begins with a blank (pandas drops it at the edge of
+    its read buffer; :class:`_Scan`): such a block goes to pandas."""
+    first = np.frombuffer(data, dtype=np.uint8)[records.starts]
+    return bool(np.isin(first, (32, 9)).any())
 
 
 @dataclass
