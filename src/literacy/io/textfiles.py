@@ -247,14 +247,16 @@ class _Scan:
     text); a quote that neither opens a field, closes one nor is doubled
     inside one (pandas reads ``5"`` literally, and a field left open makes
     pandas fail where pyarrow reads on to the end: the rule of
-    :func:`_regular_quotes`, applied across pieces); a carriage
-    return not followed by a line feed (pandas and pyarrow end lines there
-    differently); a line that begins with a blank (pandas drops that blank
-    when the line starts on the last byte of its 256 KiB buffer: pandas'
-    frame, not pyarrow's, is the reference); or, when ``utf8`` is asked,
-    bytes that are not UTF-8 (pandas decodes every column, pyarrow only
-    those it reads). ``quotes`` (records may span lines) and ``plus`` (a
-    ``+5`` pandas reads as an integer) tell the parse what to expect."""
+    :func:`_regular_quotes`, applied across pieces); a carriage return not
+    followed by a line feed (pandas and pyarrow end lines there differently);
+    a line that begins with a blank (pandas drops that blank when the line
+    starts on the last byte of its 256 KiB buffer: pandas' frame, not
+    pyarrow's, is the reference); or, when ``utf8`` is asked, bytes that are
+    not UTF-8 (pandas decodes every column, pyarrow only those it reads).
+    ``quotes`` (records may span lines) and ``plus`` (a ``+5`` pandas reads
+    as an integer) tell the parse what to expect. Without ``lines`` the
+    quotes and line starts are not looked at (the caller has split the text
+    into records already)."""
 
     def __init__(self, delimiter: str, *, utf8: bool = False, lines: bool = True) -> None:
         self.nul = self.hexadecimal = self.quotes = self.plus = False
@@ -264,7 +266,7 @@ class _Scan:
         self._tail = b"\n\n"  # the last two bytes before the piece; the text begins as a line does
         self._first = True
         self._decoder = codecs.getincrementaldecoder("utf-8")() if utf8 else None
-        self._lines = lines  # the quotes and line starts
+        self._lines = lines
 
     @property
     def refused(self) -> bool:
@@ -274,64 +276,73 @@ class _Scan:
         )  # fmt: skip
 
     def add(self, piece: bytes) -> None:
-        if not piece:
-            return
         if self._first:
             piece, self._first = piece.removeprefix(codecs.BOM_UTF8), False
+        if not piece:
+            return
         self.nul = self.nul or b"\x00" in piece
         self.quotes = self.quotes or b'"' in piece
         self.plus = self.plus or b"+" in piece
-        # The last bytes of the previous piece first: a pair split between two
-        # pieces is still seen.
-        data = np.frombuffer(self._tail + piece, dtype=np.uint8)
-        if self._lines:
-            self._check_quotes(data)
-        if not self.hexadecimal and (b"x" in piece or b"X" in piece):
-            # An x after a zero: numpy finds the x's, a tenth of the time of
-            # searching the two bytes.
-            x = np.flatnonzero((data | 0x20) == ord("x"))
-            x = x[x > 0]
-            self.hexadecimal = bool((data[x - 1] == ord("0")).any())
-        if not self.lone_return and b"\r" in self._tail + piece:
-            returns = np.flatnonzero(data[:-1] == 13)
-            self.lone_return = bool((data[returns + 1] != 10).any())
-        if self._lines and not self.leading_blank:
-            starts = np.flatnonzero(data[:-1] == 10) + 1
-            self.leading_blank = bool(np.isin(data[starts], (32, 9)).any())
         if self._decoder is not None and not self.not_utf8:
             try:
                 self._decoder.decode(piece)
             except UnicodeDecodeError:
                 self.not_utf8 = True
-        self._tail = (self._tail + piece)[-2:]
-
-    def _check_quotes(self, data: np.ndarray) -> None:
-        """The quotes of ``data`` whose neighbours it holds (all but its first
-        and last byte): each must open, close or be doubled, in turn."""
-        if self.irregular_quotes:
-            return
-        quotes = np.flatnonzero(data[1:-1] == _QUOTE) + 1
-        if not len(quotes):
-            return
-        before, after = data[quotes - 1], data[quotes + 1]
-        opening = (np.arange(len(quotes)) + self._quotes_seen) % 2 == 0
-        fits_open = (before == self._delimiter) | (before == 10) | (before == _QUOTE)
-        fits_close = (after == self._delimiter) | (after == 10) | (after == 13) | (after == _QUOTE)
-        self.irregular_quotes = not bool(np.where(opening, fits_open, fits_close).all())
-        self._quotes_seen += len(quotes)
+        # Every byte is looked at beside its neighbours, in order: the last
+        # byte of the previous piece and the first of this one through a
+        # four-byte window, the rest in place (the piece is not copied); the
+        # last byte waits for the next piece.
+        if len(piece) < 4:
+            window = self._tail + piece
+            self._look(np.frombuffer(window, dtype=np.uint8), 1, len(window) - 1, window)
+        else:
+            window = self._tail + piece[:2]
+            self._look(np.frombuffer(window, dtype=np.uint8), 1, 3, window)
+            self._look(np.frombuffer(piece, dtype=np.uint8), 1, len(piece) - 1, piece)
+        self._tail = (self._tail + piece[-2:])[-2:]
 
     def finish(self) -> None:
-        """The end of the text: its last byte is checked as the end of a line;
-        a carriage return there is a lone one."""
-        if self._lines:
-            self._check_quotes(np.frombuffer(self._tail + b"\n", dtype=np.uint8))
-            self.irregular_quotes = self.irregular_quotes or self._quotes_seen % 2 == 1  # a field left open
+        """The end of the text: its last byte is looked at as the end of a
+        line; a carriage return there is a lone one."""
+        window = self._tail + b"\n"
+        self._look(np.frombuffer(window, dtype=np.uint8), 1, 2, window)
         self.lone_return = self.lone_return or self._tail.endswith(b"\r")
+        if self._lines:
+            self.irregular_quotes = self.irregular_quotes or self._quotes_seen % 2 == 1  # a field left open
         if self._decoder is not None and not self.not_utf8:
             try:
                 self._decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 self.not_utf8 = True
+
+    def _look(self, data: np.ndarray, lo: int, hi: int, text: bytes) -> None:
+        """The bytes ``data[lo:hi]``, each beside ``data[i - 1]`` and
+        ``data[i + 1]`` (``text`` holds them all, to skip what is absent)."""
+        body, before, after = data[lo:hi], data[lo - 1 : hi - 1], data[lo + 1 : hi + 1]
+        if not self.hexadecimal and (b"x" in text or b"X" in text):
+            # An x after a zero (a tenth of the time of searching two bytes).
+            x = np.flatnonzero((body | 0x20) == ord("x"))
+            self.hexadecimal = bool((before[x] == ord("0")).any())
+        if not self.lone_return and b"\r" in text:
+            returns = np.flatnonzero(body == 13)
+            self.lone_return = bool((after[returns] != 10).any())
+        if not self._lines:
+            return
+        if not self.leading_blank:
+            newlines = np.flatnonzero(body == 10)
+            self.leading_blank = bool(np.isin(after[newlines], (32, 9)).any())
+        if not self.irregular_quotes and b'"' in text:
+            # Each quote must open a field (after a delimiter, a line start or
+            # a quote) or close one (before a delimiter, a line end or a
+            # quote), in turn: the rule of _regular_quotes.
+            quotes = np.flatnonzero(body == _QUOTE)
+            first = self._quotes_seen % 2  # 0: this piece's first quote opens a field
+            b = before[quotes[first::2]]
+            a = after[quotes[1 - first :: 2]]
+            fits_open = (b == self._delimiter) | (b == 10) | (b == _QUOTE)
+            fits_close = (a == self._delimiter) | (a == 10) | (a == 13) | (a == _QUOTE)
+            self.irregular_quotes = not (bool(fits_open.all()) and bool(fits_close.all()))
+            self._quotes_seen += len(quotes)
 
 
 def _header_names(source: bytes, delimiter: str) -> list[str] | None:
