@@ -152,17 +152,21 @@ def arrow_csv(
     could differ from ``pd.read_csv``'s in any way: then the caller parses
     with pandas, which stays the reference.
 
-    None when: pyarrow refuses a row (a wrong field count, a whitespace-only
-    line; the strict check then names it), a NUL byte, a hexadecimal-looking
-    ``0x`` (pyarrow reads it as an integer, pandas as text), a header name
-    blank or repeated (pandas renames those), no data rows, a column of truth
-    values with blanks, a binary column, a text column of number-like values
-    only, a float column of whole numbers only in a text with a ``+`` (pandas
-    reads ``+5`` as an integer) or with a value past the 64-bit integers, or a
-    requested column missing.
-    Dates and times are kept as text, as pandas does. Nothing is written from
-    this frame that pandas would have written otherwise:
-    ``tests/test_arrow_csv.py`` compares the two parsers.
+    None when the text holds anything :class:`_Scan` looks for (NUL bytes,
+    ``0x``, a quote out of place or a field left open, a lone carriage
+    return, a line beginning with a blank, bytes not UTF-8 where only some
+    columns are read), or when: pyarrow refuses a row (a wrong field count, a
+    whitespace-only line; the strict check then names it), a header name is
+    blank, repeated or begins with a second byte-order mark, the file has one
+    column or no data rows, no columns are asked for or one asked for is
+    missing, a column holds truth values and blanks or binary data, a text
+    column holds only number-like values (``+5``, `` 5``, ``1e5``, ``True``),
+    a float column holds a NaN pandas would keep as text (``NAN``), a value
+    past the 64-bit integers, or only whole numbers in a text with a ``+``
+    (pandas reads ``+5`` as an integer). Dates and times are kept as text, as
+    pandas keeps them. ``tests/test_arrow_csv.py`` compares the two parsers
+    (hypothesis, every CSV the project ships, and what a review that tried to
+    break this found).
 
     ``lines_checked``: the caller has split ``source`` into records already
     (:func:`_csv_blocks`): its quotes are regular and no line begins with a
