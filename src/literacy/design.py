@@ -9,6 +9,7 @@ without strata the design has one stratum.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -76,7 +77,7 @@ class Design:
     stratum_labels: list = field(init=False, repr=False)
     n_psu: np.ndarray = field(init=False, repr=False)  # PSUs per stratum in the sample
     fpc_factor: np.ndarray = field(init=False, repr=False)  # 1 - sampling fraction, per stratum
-    # Columns factorised on first use (codes, distinct values), for domain masks.
+    # Values derived from the data on first use (see ``memo``): factorised columns, outcome columns.
     _factorized: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     # ``data`` without its attrs (see ``plain``), made on first use.
     _plain: list = field(default_factory=list, init=False, repr=False, compare=False)
@@ -161,13 +162,19 @@ class Design:
             self._plain.append(plain)
         return self._plain[0]
 
+    def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
+        """A value derived from the data, made once per design (the data never
+        change): contrasts and disparities ask for the same domain codes and
+        outcome columns many times over the same million rows (issue 15).
+        Arrays returned are shared: read them, never write into them."""
+        if key not in self._factorized:
+            self._factorized[key] = make()
+        return self._factorized[key]
+
     def factorized(self, column: str) -> tuple[np.ndarray, Any]:
         """(codes, distinct values) of a data column (``pd.factorize``, -1 for
-        missing), made once per design: contrasts and disparities select
-        domains by value many times over the same million rows."""
-        if column not in self._factorized:
-            self._factorized[column] = pd.factorize(self.plain[column], use_na_sentinel=True)
-        return self._factorized[column]
+        missing), made once per design."""
+        return self.memo(("factorized", column), lambda: pd.factorize(self.plain[column], use_na_sentinel=True))
 
     def lonely_strata(self) -> list:
         """Strata with a single PSU that are not self-representing (FPC)."""

@@ -460,7 +460,7 @@ def contrast(
     of the two domains are subtracted row by row before the variance is taken
     (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``). ``statistic`` is
     "auto" (a 0/1 outcome), "proportion" or "mean", as in ``estimate``."""
-    values, kind, _ = _outcome(design.plain, outcome, statistic)
+    values, kind, _ = design.memo(("outcome", outcome, statistic), lambda: _outcome(design.plain, outcome, statistic))
     if kind == "distribution":
         raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
     masks = [_domain_mask(design, first), _domain_mask(design, second)]
