@@ -21,12 +21,12 @@ import pandas as pd
 import pytest
 
 import literacy
-from literacy.assessment import PROGRESS, STATUSES, change, counted_progress
+from literacy.assessment import COUNTED_STATUSES, PROGRESS, STATUSES, change, counted_progress
 from literacy.instrument import list_instruments, respondent_block
 from literacy.plans import BASES, COMPARATORS, load_plan
 from literacy.report import ReportData, report
 from literacy.report.data import FLAG_TEXT
-from literacy.report.tables import COUNTED_STATUS, variable_label
+from literacy.report.tables import variable_label
 
 PLANS = ["wuhai-2021-2025", "xuzhou-2021-2035", "shenzhen-2022-2025"]
 
@@ -68,7 +68,7 @@ def raw_codes(data: ReportData) -> set[str]:
     codes = {p.code for p in data.plans} | {p.id for p in data.plans}
     codes |= {choice.name for field in respondent_block() for choice in field.options}
     codes |= {grade.id for instrument in list_instruments() for grade in instrument.standard.grades}
-    codes |= set(STATUSES) | set(PROGRESS) | set(COUNTED_STATUS) | set(FLAG_TEXT)
+    codes |= set(STATUSES) | set(PROGRESS) | set(COUNTED_STATUSES) | set(FLAG_TEXT)
     codes |= {str(b) for b in data.estimates["breakdown"].unique() if "*" in str(b)}
     codes |= {str(t) for t in data.counted["target"]} | set(BASES) | set(COMPARATORS)
     codes |= {"cast-2024", "crisp-classic", "weighted_grades", "all_dimensions_pass", "True", "False", "nan"}

@@ -62,6 +62,13 @@ PROGRESS = {
     "indeterminate": Text("不确定（区间跨越类别）", "indeterminate (the interval spans categories)"),
     "not_assessed": Text("无法评估", "not assessed"),
 }
+# The status of a counted target (counted_progress): the first two are PROGRESS's words.
+COUNTED_STATUSES = {
+    "target_achieved": PROGRESS["target_achieved"],
+    "on_track": PROGRESS["on_track"],
+    "behind": Text("落后于进度", "behind schedule"),
+    "no_data": Text("无数据", "no data"),
+}
 # What each number column of the returned tables holds, for the reports and
 # `--format table`: "percent" a proportion shown as 12.3% (shares, growth
 # rates), "points" a difference of proportions shown as +2.3 points, "se" a

@@ -77,10 +77,8 @@ class Design:
     stratum_labels: list = field(init=False, repr=False)
     n_psu: np.ndarray = field(init=False, repr=False)  # PSUs per stratum in the sample
     fpc_factor: np.ndarray = field(init=False, repr=False)  # 1 - sampling fraction, per stratum
-    # Values derived from the data on first use (see ``memo``): factorised columns, outcome columns.
-    _factorized: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    # ``data`` without its attrs (see ``plain``), made on first use.
-    _plain: list = field(default_factory=list, init=False, repr=False, compare=False)
+    # Values derived from the data on first use (see ``memo``).
+    _memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Declared missing codes (SPSS user-missing, Stata/SAS special
@@ -156,20 +154,22 @@ class Design:
         with its targets) into every column taken out, 1-4 ms a column on a
         calibrated design, 0.2 s of a run's disparities (issue 15). The same
         columns (a shallow copy); read them, never write into them."""
-        if not self._plain:
+
+        def without_attrs() -> pd.DataFrame:
             plain = self.data.copy(deep=False)
             plain.attrs = {}
-            self._plain.append(plain)
-        return self._plain[0]
+            return plain
+
+        return self.memo(("plain",), without_attrs)
 
     def memo(self, key: tuple, make: Callable[[], Any]) -> Any:
         """A value derived from the data, made once per design (the data never
         change): contrasts and disparities ask for the same domain codes and
         outcome columns many times over the same million rows (issue 15).
         Arrays returned are shared: read them, never write into them."""
-        if key not in self._factorized:
-            self._factorized[key] = make()
-        return self._factorized[key]
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
 
     def factorized(self, column: str) -> tuple[np.ndarray, Any]:
         """(codes, distinct values) of a data column (``pd.factorize``, -1 for

@@ -336,16 +336,10 @@ class _Scan:
             newlines = np.flatnonzero(body == 10)
             self.leading_blank = bool(np.isin(after[newlines], (32, 9)).any())
         if not self.irregular_quotes and b'"' in text:
-            # Each quote must open a field (after a delimiter, a line start or
-            # a quote) or close one (before a delimiter, a line end or a
-            # quote), in turn: the rule of _regular_quotes.
+            # Each quote opens or closes a field, in turn (_quotes_fit).
             quotes = np.flatnonzero(body == _QUOTE)
             first = self._quotes_seen % 2  # 0: this piece's first quote opens a field
-            b = before[quotes[first::2]]
-            a = after[quotes[1 - first :: 2]]
-            fits_open = (b == self._delimiter) | (b == 10) | (b == _QUOTE)
-            fits_close = (a == self._delimiter) | (a == 10) | (a == 13) | (a == _QUOTE)
-            self.irregular_quotes = not (bool(fits_open.all()) and bool(fits_close.all()))
+            self.irregular_quotes = not _quotes_fit(before[quotes], after[quotes], self._delimiter, first)
             self._quotes_seen += len(quotes)
 
 
@@ -663,10 +657,18 @@ def _regular_quotes(arr: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool
     size = len(arr)
     before = np.where(quotes > 0, arr[np.maximum(quotes - 1, 0)], 10)
     after = np.where(quotes < size - 1, arr[np.minimum(quotes + 1, size - 1)], 10)
-    opening = np.arange(len(quotes)) % 2 == 0
-    fits_open = (before == delimiter) | (before == 10) | (before == _QUOTE)
-    fits_close = (after == delimiter) | (after == 10) | (after == 13) | (after == _QUOTE)
-    return bool(np.where(opening, fits_open, fits_close).all())
+    return _quotes_fit(before, after, delimiter)
+
+
+def _quotes_fit(before: np.ndarray, after: np.ndarray, delimiter: int, first: int = 0) -> bool:
+    """The rule of :func:`_regular_quotes` on the bytes before and after each
+    quote, in order: quotes ``first``, ``first + 2``... open a field (after a
+    delimiter, a line start or a quote), the others close one (before a
+    delimiter, a line end or a quote)."""
+    opening, closing = before[first::2], after[1 - first :: 2]
+    fits_open = (opening == delimiter) | (opening == 10) | (opening == _QUOTE)
+    fits_close = (closing == delimiter) | (closing == 10) | (closing == 13) | (closing == _QUOTE)
+    return bool(fits_open.all()) and bool(fits_close.all())
 
 
 def _quoted_records(data: bytes, starts: np.ndarray, ends: np.ndarray, delimiter: int) -> _Records:

@@ -21,6 +21,7 @@ from literacy.assessment import (
     ASSESSMENT_UNITS,
     CHANGE_NOTES,
     CHANGE_UNITS,
+    COUNTED_STATUSES,
     COUNTED_UNITS,
     DISPARITY_UNITS,
     SHARE_UNIT,
@@ -143,12 +144,6 @@ STANDARD_TEXT = {
     "all_dimensions_pass": Text("各维度均达标（2024 年以前）", "all dimensions pass (before 2024)"),
     "total_score_cut": Text("总分达到界值", "total score at the cut"),
     "weighted_grades": Text("百分制等级（2024 年起）", "100-point grades (2024 on)"),
-}
-COUNTED_STATUS = {
-    "target_achieved": Text("已实现目标", "target achieved"),
-    "on_track": Text("进度正常", "on track"),
-    "behind": Text("落后于进度", "behind schedule"),
-    "no_data": Text("无数据", "no data"),
 }
 # How a counted target counts (literacy.plans BASES); the English words differ from the codes on purpose.
 BASIS_TEXT = {
@@ -351,7 +346,7 @@ def readable(
         elif column == "flags":
             put(header(column, lang), [flags_text(v, lang) for v in values])
         elif column == "status":
-            words = COUNTED_STATUS if "achieved" in frame else {}
+            words = COUNTED_STATUSES if "achieved" in frame else {}
             put(header(column, lang), [words[v].get(lang) if v in words else status_label(v, lang)
                                        if isinstance(v, str) else "" for v in values])  # fmt: skip
         elif column == "progress":
