@@ -634,24 +634,24 @@ def disparities(
     e.g. ``{"urban_rural": ("urban", "rural"), "sex": ("male", "female")}``,
     with intervals (``literacy.contrast``, R's ``svycontrast`` on ``svyby``).
     Proportions and differences of proportions, as ``contrast`` gives them."""
-    from literacy.estimation import contrast
+    from literacy.estimation.estimate import contrasts
 
     data = design.plain  # type: ignore[attr-defined]
     values = domains if domains is not None else sorted(map(str, data[domain].dropna().unique()))
+    asked = [(place, variable, first, second) for place in values
+             for variable, (first, second) in groups.items() if variable in data]  # fmt: skip
+    pairs = [({domain: place, variable: first}, {domain: place, variable: second}) for place, variable, first, second
+             in asked]  # fmt: skip
+    try:  # all contrasts in one pass over the data (issue 15)
+        found, errors = contrasts(design, outcome, pairs)  # type: ignore[arg-type]
+    except LiteracyError as error:  # e.g. the outcome is not 0/1: every contrast says so
+        found, errors = pd.DataFrame(index=range(len(pairs))), [str(error)] * len(pairs)
     rows = []
-    for place in values:
-        for variable, (first, second) in groups.items():
-            if variable not in data:
-                continue
-            try:
-                result = contrast(design, outcome, {domain: place, variable: first}, {domain: place, variable: second})
-            except LiteracyError as error:  # e.g. no cadre was interviewed in this city
-                rows.append(
-                    {"jurisdiction": place, "group": variable, "first": first, "second": second, "note": str(error)}
-                )
-                continue
-            row = result.iloc[0].to_dict()
-            rows.append({**row, "jurisdiction": place, "group": variable, "first": first, "second": second, "note": ""})
+    for (place, variable, first, second), result, error in zip(asked, found.to_dict("records"), errors, strict=True):
+        # A contrast without an estimate (e.g. no cadre was interviewed in this city) keeps its reason.
+        numbers = {} if error else result
+        rows.append({**numbers, "jurisdiction": place, "group": variable, "first": first, "second": second,
+                     "note": error})  # fmt: skip
     table = pd.DataFrame(rows)
     columns = [
         "jurisdiction",
@@ -668,13 +668,16 @@ def disparities(
         "p_value",
         "note",
     ]
+    # Interviews with the outcome in each group, also where the contrast has no estimate.
+    counts = {side: found[side].to_numpy(dtype=float) if side in found else np.zeros(len(pairs))
+              for side in ("n_first", "n_second")}  # fmt: skip
     table = table.reindex(columns=columns)
     for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
         table[column] = pd.to_numeric(table[column])
-    return _flag_disparities(table, data, outcome, domain)
+    return _flag_disparities(table, counts["n_first"], counts["n_second"])
 
 
-def _flag_disparities(table: pd.DataFrame, data: pd.DataFrame, outcome: str, domain: str) -> pd.DataFrame:
+def _flag_disparities(table: pd.DataFrame, n_first: np.ndarray, n_second: np.ndarray) -> pd.DataFrame:
     """``n_first``, ``n_second`` (interviews with the outcome in each group)
     and ``flags`` before ``note``, as the estimates table flags a rate: a
     group at 0 or 100% has no variance of its own, so the gap's interval and
@@ -684,19 +687,6 @@ def _flag_disparities(table: pd.DataFrame, data: pd.DataFrame, outcome: str, dom
     of 3 with 5 df once reached +118 points)."""
     from literacy.estimation.estimate import Reliability
 
-    valid = data[outcome].notna()
-    places = data.loc[valid, domain].astype(str) if domain in data else None
-    sizes: dict[str, pd.Series] = {}
-    counts: dict[str, list[float]] = {"n_first": [], "n_second": []}
-    for record in table.to_dict("records"):
-        variable = str(record["group"])
-        if variable not in sizes and places is not None and variable in data:
-            sizes[variable] = data.loc[valid].groupby([places, data.loc[valid, variable]], observed=True).size()
-        for column, value in (("n_first", record["first"]), ("n_second", record["second"])):
-            size = sizes.get(variable)
-            found = size.get((str(record["jurisdiction"]), value)) if size is not None else None
-            counts[column].append(float(found) if found is not None else 0.0)
-    n_first, n_second = np.asarray(counts["n_first"]), np.asarray(counts["n_second"])
     first, second = table["estimate_first"].to_numpy(dtype=float), table["estimate_second"].to_numpy(dtype=float)
     estimated = ~np.isnan(first) & ~np.isnan(second)
     at_edge = estimated & (np.isclose(first, 0) | np.isclose(first, 1) | np.isclose(second, 0) | np.isclose(second, 1))

@@ -292,7 +292,8 @@ def _steps(config: dict[str, Any], base: Path, folder: Path, step: _Steps, save:
     save("assessment.csv", table)
     result.assessment = table
     wanted = config.get("disparities", DEFAULT_DISPARITIES) or {}
-    surveyed = set(scored[domain].astype(str)) if domain in scored else set()
+    # The distinct places as text (each distinct value once, not a million rows through Python).
+    surveyed = set(pd.Series(scored[domain].unique()).astype(str)) if domain in scored else set()
     contrasts = step(
         "disparities",
         lambda: disparities(

@@ -445,6 +445,11 @@ def _flags(kind, theta, n_eff, rows, df, lower, upper, boundary, dropped, reliab
     return flags
 
 
+Domain = Mapping[str, object] | None
+CONTRAST_COLUMNS = ["first", "second", "estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper",
+                    "df", "p_value"]  # fmt: skip
+
+
 def contrast(
     design: Design,
     outcome: str,
@@ -460,16 +465,74 @@ def contrast(
     of the two domains are subtracted row by row before the variance is taken
     (R ``svyby(..., covmat=TRUE)`` then ``svycontrast``). ``statistic`` is
     "auto" (a 0/1 outcome), "proportion" or "mean", as in ``estimate``."""
+    table, errors = contrasts(design, outcome, [(first, second)], statistic=statistic, level=level)
+    if errors[0]:
+        raise LiteracyError(errors[0])
+    return table[CONTRAST_COLUMNS]
+
+
+def contrasts(
+    design: Design,
+    outcome: str,
+    pairs: Sequence[tuple[Domain, Domain]],
+    *,
+    statistic: str = "auto",
+    level: float = 0.95,
+) -> tuple[pd.DataFrame, list[str]]:
+    """Every ``(first, second)`` pair of :func:`contrast`: one row per pair
+    (:data:`CONTRAST_COLUMNS`, then ``n_first, n_second``, the rows with an
+    outcome in each domain) and, per pair, the sentence saying why it has no
+    estimate ("" when it has one; its numbers are then missing). The pairs
+    share the rows of each (column, value), so the disparities of a national
+    run compare each column once, not once per contrast (issue 15). Each
+    pair's variance is taken over its own rows: stacking the pairs into one
+    pass was tried and was slower (tables of pairs x PSUs leave the cache)."""
     values, kind, _ = design.memo(("outcome", outcome, statistic), lambda: _outcome(design.plain, outcome, statistic))
     if kind == "distribution":
         raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
-    masks = [_domain_mask(design, first), _domain_mask(design, second)]
-    # Two domains as two columns of one "domain": each row carries its
-    # membership, so one pass gives both estimates and their covariance.
-    valid = ~np.isnan(values[:, 0]) & (masks[0] | masks[1])
-    rows = np.flatnonzero(valid)
-    member = np.column_stack([m[rows] for m in masks]).astype(float)
-    y = values[rows, 0]
+    valid = ~np.isnan(values[:, 0])
+    errors = [""] * len(pairs)
+    counts = np.zeros((len(pairs), 2), dtype=np.int64)
+    numbers = np.full((len(pairs), len(CONTRAST_COLUMNS) - 2), np.nan)  # estimate_first ... p_value
+    masks: dict[tuple[str, object], np.ndarray] = {}
+    for index, (first, second) in enumerate(pairs):
+        try:
+            both = [_domain_mask(design, side, masks) for side in (first, second)]
+        except LiteracyError as error:
+            errors[index] = str(error)
+            continue
+        # Two domains as two columns of one "domain": each row carries its
+        # membership, so one pass gives both estimates and their covariance.
+        rows = np.flatnonzero(valid & (both[0] | both[1]))
+        member = np.column_stack([m[rows] for m in both]).astype(float)
+        counts[index] = member.sum(axis=0)
+        try:
+            theta, variance, df = _contrast_variance(design, rows, member, values[rows, 0])
+        except LiteracyError as error:
+            errors[index] = str(error)
+            continue
+        difference = theta[0] - theta[1]
+        se = np.sqrt(variance)
+        t = float(t_quantile(level, np.array([df]))[0])
+        p_value = float(2 * special.stdtr(df, -abs(difference) / se)) if se > 0 and df > 0 else np.nan
+        numbers[index] = [theta[0], theta[1], difference, se, difference - t * se, difference + t * se, df, p_value]
+    table = pd.DataFrame(
+        {
+            "first": [_describe(first) for first, _ in pairs],
+            "second": [_describe(second) for _, second in pairs],
+            **{column: numbers[:, k] for k, column in enumerate(CONTRAST_COLUMNS[2:])},
+            "n_first": counts[:, 0],
+            "n_second": counts[:, 1],
+        }
+    )
+    return table, errors
+
+
+def _contrast_variance(
+    design: Design, rows: np.ndarray, member: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, float, float]:
+    """The two domains' estimates, and the variance and df of their
+    difference, from the rows in either (``member``: 0/1 per domain)."""
     w = design.weights[rows]
     totals = (w[:, None] * member).sum(axis=0)
     if (totals <= 0).any():
@@ -483,48 +546,35 @@ def contrast(
         sums = replicate_estimates(design, replicate_used)[:, 0, :]  # replicates x 4, ratios to the union total
         thetas = (sums[:, 0] / sums[:, 2] - sums[:, 1] / sums[:, 3])[:, None, None]
         variance, _ = replicate_variance(design, thetas, np.array([[theta[0] - theta[1]]]))
-        variance = float(variance[0, 0])
-        df = float(design.replicates.df)
-    else:
-        linearised = _linearise(w, member * y[:, None], member * theta[None, :], totals[None, :])
-        difference = (linearised[:, 0] - linearised[:, 1])[:, None]
-        variance = float(taylor_variance(design, used, difference)[0, 0])
-        df = float(design_df(design, used)[0])
-    difference_value = float(theta[0] - theta[1])
-    se = np.sqrt(variance)
-    t = float(t_quantile(level, np.array([df]))[0])
-    p_value = float(2 * special.stdtr(df, -abs(difference_value) / se)) if se > 0 and df > 0 else np.nan
-    return pd.DataFrame(
-        {
-            "first": [_describe(first)],
-            "second": [_describe(second)],
-            "estimate_first": [theta[0]],
-            "estimate_second": [theta[1]],
-            "estimate": [difference_value],
-            "se": [se],
-            "ci_lower": [difference_value - t * se],
-            "ci_upper": [difference_value + t * se],
-            "df": [df],
-            "p_value": [p_value],
-        }
-    )
+        return theta, float(variance[0, 0]), float(design.replicates.df)
+    linearised = _linearise(w, member * y[:, None], member * theta[None, :], totals[None, :])
+    difference = (linearised[:, 0] - linearised[:, 1])[:, None]
+    variance = float(taylor_variance(design, used, difference)[0, 0])
+    return theta, variance, float(design_df(design, used)[0])
 
 
-def _domain_mask(design: Design, domain: Mapping[str, object] | None) -> np.ndarray:
+def _domain_mask(
+    design: Design, domain: Mapping[str, object] | None, masks: dict[tuple[str, object], np.ndarray] | None = None
+) -> np.ndarray:
     """Rows where every column equals its value (``data[column] == value``),
     compared on the column's distinct values: the design keeps each column
     factorised, so the many contrasts of ``disparities`` do not compare a
-    million strings each time."""
+    million strings each time; ``masks`` keeps each (column, value)'s rows
+    for the next domain that asks."""
     data = design.plain
     if domain is None:
         return np.ones(len(data), dtype=bool)
+    masks = {} if masks is None else masks
     mask = np.ones(len(data), dtype=bool)
     for column, value in domain.items():
         if column not in data.columns:
             raise LiteracyError(f"The domain column {column!r} is not in the data.")
-        codes, uniques = design.factorized(column)
-        equal = pd.Series(uniques, dtype=data[column].dtype).eq(value).to_numpy(dtype=bool, na_value=False)
-        mask &= np.append(equal, False)[codes]  # code -1 (missing) is never equal
+        key = (column, value)
+        if key not in masks:
+            codes, uniques = design.factorized(column)
+            equal = pd.Series(uniques, dtype=data[column].dtype).eq(value).to_numpy(dtype=bool, na_value=False)
+            masks[key] = np.append(equal, False)[codes]  # code -1 (missing) is never equal
+        mask &= masks[key]
     if not mask.any():
         raise LiteracyError(f"No respondent is in the domain {_describe(domain)}.")
     return mask
