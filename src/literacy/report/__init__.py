@@ -17,7 +17,7 @@ import pandas as pd
 from literacy.errors import LiteracyError, spell
 from literacy.io.tables import atomic_write, check_can_write, write_json, write_text
 from literacy.report.data import ReportData, check_units, t, text_or_blank
-from literacy.report.tables import body_tables, headline, methods_rows
+from literacy.report.tables import body_tables, headline, report_methods
 from literacy.vocabulary import REPORT_FORMATS
 
 _EXTENSIONS = {".html": "html", ".htm": "html", ".xlsx": "xlsx", ".md": "md", ".json": "json", ".docx": "docx",
@@ -108,7 +108,7 @@ def render_markdown(data: ReportData, lang: str) -> str:
         lines += ["", f"## {md_text(table.title)}", "", markdown_table(table.text())]
         lines += [line for note in table.notes for line in ("", md_text(note))]
     lines += ["", f"## {t('methods', lang)}", ""]
-    lines += [f"- {md_text(key)}: {md_text(value)}" for key, value in methods_rows(data.methods, lang, data=data)]
+    lines += [f"- {md_text(key)}: {md_text(value)}" for key, value in report_methods(data, lang)]
     return "\n".join(lines) + "\n"
 
 

@@ -522,9 +522,6 @@ def methods_section(
 ) -> dict[str, Any]:
     """The methods facts of a report (``ReportData.methods``), from the step
     results; :meth:`ReportData.from_run` and ``literacy run`` both use it."""
-    settings = estimates.attrs.get("estimate", {})
-    variance = settings.get("variance", {})
-    method = variance.get("method", "taylor")
     if weighting is not None:
         record = weighting.record or {}
         described: dict[str, Any] | str = {
@@ -555,6 +552,21 @@ def methods_section(
         "survey_year": int(year) if isinstance(year, (int, float)) and not isinstance(year, bool) else year,
         "sample": sample_counts(validation, design),
         "weighting": described,
+        **estimate_methods(estimates),
+    }
+
+
+def estimate_methods(estimates: pd.DataFrame) -> dict[str, Any]:
+    """The methods facts an estimates table carries itself (its
+    ``attrs["estimate"]``, kept in the ``.meta.json`` beside a CSV): design,
+    variance, interval and reliability rule. A report made from an estimates
+    table alone (``ReportData(assessment, estimates)``) describes these."""
+    settings = estimates.attrs.get("estimate", {})
+    if not settings:
+        return {}
+    variance = settings.get("variance", {})
+    method = variance.get("method", "taylor")
+    return {
         "design": {
             "weight": variance.get("weight"),
             "strata": variance.get("strata"),

@@ -26,7 +26,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from literacy.report.charts import all_charts, chart_language
 from literacy.report.data import ReportData, t
-from literacy.report.tables import PeopleTable, body_tables, headline, methods_rows
+from literacy.report.tables import PeopleTable, body_tables, headline, report_methods
 
 EAST_ASIAN_FONT = "Noto Sans CJK SC"
 EAST_ASIAN_ALTERNATIVE = "宋体"  # SimSun: on every Chinese Windows
@@ -77,7 +77,7 @@ def build_document(data: ReportData, lang: str) -> Any:
         for note in table.notes:
             _paragraph(document, note, size=8, colour="555555")
     _paragraph(document, t("methods", lang), style="Heading 1")
-    rows = methods_rows(data.methods, lang, data=data)
+    rows = report_methods(data, lang)
     import pandas as pd
 
     frame = pd.DataFrame(rows, columns=[" ", "  "])

@@ -9,7 +9,7 @@ import html
 
 from literacy.report.charts import all_charts, chart_language
 from literacy.report.data import ReportData, t
-from literacy.report.tables import PeopleTable, body_tables, headline, methods_rows
+from literacy.report.tables import PeopleTable, body_tables, headline, report_methods
 
 _CSS = """
 body{font-family:'Noto Sans CJK SC','Microsoft YaHei','Helvetica Neue',Arial,sans-serif;margin:2em auto;
@@ -63,7 +63,7 @@ def render_html(data: ReportData, lang: str, *, for_print: bool = False) -> str:
     for table in body_tables(data, lang, text=True):
         parts += [f"<h2>{html.escape(table.title)}</h2>", _table(table)]
         parts += [f'<p class="note">{html.escape(note)}</p>' for note in table.notes]
-    parts += [f"<h2>{html.escape(t('methods', lang))}</h2>", _methods(methods_rows(data.methods, lang, data=data))]
+    parts += [f"<h2>{html.escape(t('methods', lang))}</h2>", _methods(report_methods(data, lang))]
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

@@ -39,6 +39,7 @@ from literacy.report.data import (
     ReportData,
     cell_unit,
     comparison_text,
+    estimate_methods,
     estimate_units,
     flags_text,
     interval_text,
@@ -184,10 +185,10 @@ METHOD_TEXT = {
     "by_group": Text("各单位", "By group"),
     "design": Text("抽样设计", "Design"),
     "weight": Text("权重变量", "Weight"),
-    "strata": Text("分层变量", "Strata"),
+    "strata": Text("分层变量", "Stratum variable"),
     "psu": Text("初级抽样单位", "Primary sampling unit"),
-    "strata_count": Text("层数", "Strata"),
-    "psu_count": Text("初级抽样单位数", "PSUs"),
+    "strata_count": Text("层数", "Number of strata"),
+    "psu_count": Text("初级抽样单位数", "Number of PSUs"),
     "lonely_psu": Text("单一 PSU 层的处理", "Lonely PSU"),
     "variance": Text("方差估计", "Variance"),
     "interval": Text("置信区间", "Interval"),
@@ -849,9 +850,26 @@ def _plain(value: Any, lang: str = "en") -> str:
     return text_or_blank(value)
 
 
+NOT_RECORDED = (
+    Text("说明", "Note"),
+    Text("未记录：报告生成时没有抽样设计、加权和数据检查的记录。"
+         "用 literacy run 或 ReportData.from_run(...) 生成报告即可写明方法。",
+         "Not recorded: the report was made without the records of its design, weighting and checks. Make it with "
+         "literacy run or ReportData.from_run(...) to describe them."),
+)  # fmt: skip
+
+
+def report_methods(data: ReportData, lang: str) -> list[tuple[str, str]]:
+    """The Methods section of every report format: the facts the report was
+    given, else those its estimates table carries, else a line saying none
+    were recorded (never a heading with nothing under it)."""
+    rows = methods_rows(data.methods or estimate_methods(data.estimates), lang, data=data)
+    return rows or [(NOT_RECORDED[0].get(lang), NOT_RECORDED[1].get(lang))]
+
+
 def methods_table(data: ReportData, lang: str) -> PeopleTable:
     columns = [header("item", lang), header("value", lang)]
-    frame = pd.DataFrame(methods_rows(data.methods, lang, data=data), columns=columns)
+    frame = pd.DataFrame(report_methods(data, lang), columns=columns)
     return PeopleTable("methods", t("methods", lang), frame, pd.DataFrame(None, index=frame.index,
                                                                           columns=frame.columns))  # fmt: skip
 
