@@ -21,8 +21,9 @@ raise :class:`LiteracyError` with a plain message.
 
 import sys
 import types
-from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+from literacy.lazy import bind_on_first_use
 
 # The API is imported when first used (PEP 562), so that ``literacy --help``
 # and ``import literacy`` stay fast (issue 15: start-up under 0.3 s); a name
@@ -92,6 +93,9 @@ if TYPE_CHECKING:  # what type checkers and editors see: the same names, importe
     __version__: str
 
 
+_bind = bind_on_first_use(globals(), _EXPORTS, "literacy")
+
+
 def __getattr__(name: str) -> Any:
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
@@ -101,10 +105,7 @@ def __getattr__(name: str) -> Any:
         except PackageNotFoundError:  # running from a source tree without installing
             value = "0.0.0+source"
     else:
-        target = _ALIASES.get(name, name)
-        if target not in _EXPORTS:
-            raise AttributeError(f"module 'literacy' has no attribute {name!r}")
-        value = getattr(import_module(_EXPORTS[target]), target)
+        value = _bind(_ALIASES.get(name, name))
     globals()[name] = value
     return value
 

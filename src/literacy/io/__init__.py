@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from literacy.io.files import FILE_FORMATS, iter_file, read_file
 from literacy.io.read import ReadOptions, iter_read, read
 from literacy.io.tables import OUTPUT_FORMATS, TableSink, write_frame, write_json, write_table
+from literacy.lazy import bind_on_first_use
 
 if TYPE_CHECKING:
     from literacy.io.platforms import PLATFORMS, ColumnMapping, adapt, detect_platform, plan_adapter, read_mapping
@@ -17,15 +17,8 @@ if TYPE_CHECKING:
 # (`literacy estimate`) does not import them (issue 15). ``read`` and the
 # other names are bound eagerly: ``literacy.io.read`` is also a module name,
 # and the function must win over the submodule.
-_LAZY = {"PLATFORMS", "ColumnMapping", "adapt", "detect_platform", "plan_adapter", "read_mapping"}
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _LAZY:
-        raise AttributeError(f"module 'literacy.io' has no attribute {name!r}")
-    value = getattr(import_module("literacy.io.platforms"), name)
-    globals()[name] = value
-    return value
+_LAZY = ("PLATFORMS", "ColumnMapping", "adapt", "detect_platform", "plan_adapter", "read_mapping")
+__getattr__ = bind_on_first_use(globals(), dict.fromkeys(_LAZY, "literacy.io.platforms"), "literacy.io")
 
 
 __all__ = [
