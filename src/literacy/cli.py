@@ -42,6 +42,29 @@ LANG = click.option(
 )
 
 
+def _table_output(extra_format_help: str = "") -> Any:
+    """``--format``, ``-o/--output`` and ``--force`` of every command that
+    writes one table: one spelling and one help text for all of them."""
+
+    def add(command: Any) -> Any:
+        options = [
+            click.option(
+                "--format",
+                "output_format",
+                type=click.Choice(OUTPUT_FORMATS),
+                default=None,
+                help="Output format (default: from the -o extension, csv for stdout)" + extra_format_help + ".",
+            ),
+            click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout."),
+            click.option("--force", is_flag=True, help="Replace an existing output file."),
+        ]
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return add
+
+
 def _read_options(command: Any) -> Any:
     """The options every command that reads an export takes."""
     options = [
@@ -596,9 +619,7 @@ def samplesize_command(
 @click.option("--rate", help="Column with expected rates (Neyman allocation).")
 @click.option("--power", "power_", type=float, default=0.5, show_default=True, help="Exponent q of power allocation.")
 @click.option("--minimum", type=click.IntRange(0), default=0, show_default=True, help="Least interviews per unit.")
-@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
-@click.option("-o", "--output", default="-", show_default=True)
-@click.option("--force", is_flag=True)
+@_table_output()
 def allocate_command(units_path: str, total: int, method: str, size: str, rate: str | None, power_: float,
                      minimum: int, output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
     """Spread a total sample over the cities or strata listed in UNITS (CSV with a population column)."""
@@ -736,9 +757,7 @@ def plans_show(plan: str, lang: str) -> None:
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="One-sided level of the target test.")
 @click.option("--actuals", help="Table of counted-target actuals (columns target, year, value).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
-@click.option("-o", "--output", default="-", show_default=True)
-@click.option("--force", is_flag=True)
+@_table_output()
 def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domain: str, alpha: float,
                 actuals: str | None, lang: str, output_format: str | None, output: str,
                 force: bool) -> None:  # fmt: skip
@@ -775,9 +794,7 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
 @click.option("--domain", default="city", show_default=True, help="Column holding the jurisdiction codes.")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Interval level (default: the level CURRENT was estimated at).")  # fmt: skip
-@click.option("--format", "output_format", type=click.Choice(OUTPUT_FORMATS), default=None)
-@click.option("-o", "--output", default="-", show_default=True)
-@click.option("--force", is_flag=True)
+@_table_output()
 def change_command(current_path: str, previous_path: str, year: int, previous_year: int | None, standard: str,
                    previous_standard: str | None, previous_unit: str, domain: str, level: float | None,
                    output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
@@ -986,15 +1003,7 @@ def _read_while_importing(path: str, *modules: str) -> Any:
     show_default=True,
     help="Flag: interval width above this share of the estimate.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(OUTPUT_FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, csv for stdout).",
-)
-@click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@_table_output()
 def estimate_command(
     input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, strata: str | None, psu: str | None,
     fpc: str | None, statistic: str, ci_method: str, level: float, missing_outcome: str, label_mode: str, lang: str,
@@ -1164,21 +1173,13 @@ def _trim(text: str | None) -> tuple[str, float] | None:
     help="Areas with a zero or missing variance: smooth it (generalised variance function) or use the synthetic.",
 )
 @click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(OUTPUT_FORMATS),
-    default=None,
-    help="Output format (default: from the -o extension, csv for stdout); json carries the model.",
-)
-@click.option(
     "--benchmark",
     "benchmark_value",
     type=float,
     help="Scale the EBLUPs so their population-weighted mean is this direct estimate (needs --population).",
 )
 @click.option("--population", help="Column of area populations, the weights of --benchmark.")
-@click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout.")
-@click.option("--force", is_flag=True, help="Replace an existing output file.")
+@_table_output("; json carries the model")
 def sae_command(
     input_path: str, area: str, estimate_column: str, variance: str | None, se: str | None, covariates: str | None,
     n_column: str | None, method: str, level: float, transformation: str, bootstrap: int, seed: int | None,
