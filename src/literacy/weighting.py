@@ -833,10 +833,12 @@ def cross_product_inverse(matrix: np.ndarray, rows: int) -> np.ndarray:
     eigenvalues, which the sums leave as rounding of up to about
     rows x eps x the largest (1,500 eps on the million-interview run). They
     are cut: kept, as the old cut of 256 eps kept them, their inverses put
-    noise into every projection, and a calibrated standard error was off by
-    up to 1e-6 of itself and changed with the order of a sum (issue 15;
-    ``tests/test_contrasts.py``). An eigenvalue that small is no information
-    a survey has."""
+    noise into every projection: a calibrated standard error was off by up
+    to 1e-6 of itself and changed with the order of a sum, and linear
+    calibration of 200,000 rows of one base weight missed a target by 3.5e-5
+    and stopped (issue 15; ``tests/test_contrasts.py``,
+    ``tests/test_calibration_precision_vs_r.py``). An eigenvalue that small
+    is no information a survey has."""
     return np.linalg.pinv(matrix, rcond=max(256, rows) * np.finfo(float).eps)
 
 
