@@ -7,6 +7,8 @@ recorded. Each format is read back with its own reader."""
 
 from __future__ import annotations
 
+import json
+
 import docx
 import openpyxl
 import pandas as pd
@@ -56,3 +58,15 @@ def test_methods_come_from_the_estimates_or_say_none_were_recorded(demo, tmp_pat
     assert not_recorded not in text
     bare = report(ReportData(assessment, pd.DataFrame()), tmp_path / f"bare.{kind}", report_format=kind, lang=lang)
     assert not_recorded in _methods_text(bare)
+
+
+def test_the_json_report_and_a_partial_methods_record_show_the_estimates_facts(demo, tmp_path):
+    """The JSON report's ``methods`` and a report given only some facts (here
+    the survey year) both add what the estimates table carries."""
+    assessment, estimates = demo
+    made = report(ReportData(assessment, estimates), tmp_path / "with.json", report_format="json", lang="en")
+    methods = json.loads(made.read_text(encoding="utf-8"))["methods"]
+    assert methods["design"]["psu_count"] == 150 and methods["interval"].startswith("logit at 0.95")
+    partial = ReportData(assessment, estimates, methods={"survey_year": 2025})
+    text = _methods_text(report(partial, tmp_path / "partial.md", report_format="md", lang="en"))
+    assert "Survey year: 2025" in text and "Number of strata" in text

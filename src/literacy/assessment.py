@@ -638,14 +638,14 @@ def disparities(
 
     data = design.plain  # type: ignore[attr-defined]
     values = domains if domains is not None else sorted(map(str, data[domain].dropna().unique()))
+    # Places are named as text (plan codes); a numeric code column (110000) is
+    # matched on its own values, whose text they are.
+    own = {str(v): v for v in data[domain].dropna().unique()} if domain in data else {}
     asked = [(place, variable, first, second) for place in values
              for variable, (first, second) in groups.items() if variable in data]  # fmt: skip
-    pairs = [({domain: place, variable: first}, {domain: place, variable: second}) for place, variable, first, second
-             in asked]  # fmt: skip
-    try:  # all contrasts in one pass over the data (issue 15)
-        found, errors = contrasts(design, outcome, pairs)  # type: ignore[arg-type]
-    except LiteracyError as error:  # e.g. the outcome is not 0/1: every contrast says so
-        found, errors = pd.DataFrame(index=range(len(pairs))), [str(error)] * len(pairs)
+    pairs = [({domain: own.get(str(place), place), variable: first}, {domain: own.get(str(place), place),
+              variable: second}) for place, variable, first, second in asked]  # fmt: skip
+    found, errors = contrasts(design, outcome, pairs)  # type: ignore[arg-type]
     rows = []
     for (place, variable, first, second), result, error in zip(asked, found.to_dict("records"), errors, strict=True):
         # A contrast without an estimate (e.g. no cadre was interviewed in this city) keeps its reason.
@@ -669,8 +669,7 @@ def disparities(
         "note",
     ]
     # Interviews with the outcome in each group, also where the contrast has no estimate.
-    counts = {side: found[side].to_numpy(dtype=float) if side in found else np.zeros(len(pairs))
-              for side in ("n_first", "n_second")}  # fmt: skip
+    counts = {side: found[side].to_numpy(dtype=float) for side in ("n_first", "n_second")}
     table = table.reindex(columns=columns)
     for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
         table[column] = pd.to_numeric(table[column])

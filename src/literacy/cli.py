@@ -42,9 +42,11 @@ LANG = click.option(
 )
 
 
-def _table_output(extra_format_help: str = "") -> Any:
+def _table_output(stdout: str = "csv", extra_format_help: str = "") -> Any:
     """``--format``, ``-o/--output`` and ``--force`` of every command that
-    writes one table: one spelling and one help text for all of them."""
+    writes one table: one spelling and one help text for all of them.
+    ``stdout`` names what the command prints when no -o is given (a text
+    table for people, or CSV for a pipe)."""
 
     def add(command: Any) -> Any:
         options = [
@@ -53,7 +55,7 @@ def _table_output(extra_format_help: str = "") -> Any:
                 "output_format",
                 type=click.Choice(OUTPUT_FORMATS),
                 default=None,
-                help="Output format (default: from the -o extension, csv for stdout)" + extra_format_help + ".",
+                help=f"Output format (default: from the -o extension, {stdout} for stdout){extra_format_help}.",
             ),
             click.option("-o", "--output", default="-", show_default=True, help="Output file or - for stdout."),
             click.option("--force", is_flag=True, help="Replace an existing output file."),
@@ -619,7 +621,7 @@ def samplesize_command(
 @click.option("--rate", help="Column with expected rates (Neyman allocation).")
 @click.option("--power", "power_", type=float, default=0.5, show_default=True, help="Exponent q of power allocation.")
 @click.option("--minimum", type=click.IntRange(0), default=0, show_default=True, help="Least interviews per unit.")
-@_table_output()
+@_table_output(stdout="table")
 def allocate_command(units_path: str, total: int, method: str, size: str, rate: str | None, power_: float,
                      minimum: int, output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
     """Spread a total sample over the cities or strata listed in UNITS (CSV with a population column)."""
@@ -757,7 +759,7 @@ def plans_show(plan: str, lang: str) -> None:
 @click.option("--alpha", type=float, default=0.05, show_default=True, help="One-sided level of the target test.")
 @click.option("--actuals", help="Table of counted-target actuals (columns target, year, value).")
 @click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
-@_table_output()
+@_table_output(stdout="table")
 def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domain: str, alpha: float,
                 actuals: str | None, lang: str, output_format: str | None, output: str,
                 force: bool) -> None:  # fmt: skip
@@ -794,7 +796,7 @@ def gap_command(estimates_path: str, plan_ids: tuple[str, ...], year: int, domai
 @click.option("--domain", default="city", show_default=True, help="Column holding the jurisdiction codes.")
 @click.option("--level", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               help="Interval level (default: the level CURRENT was estimated at).")  # fmt: skip
-@_table_output()
+@_table_output(stdout="table")
 def change_command(current_path: str, previous_path: str, year: int, previous_year: int | None, standard: str,
                    previous_standard: str | None, previous_unit: str, domain: str, level: float | None,
                    output_format: str | None, output: str, force: bool) -> None:  # fmt: skip
@@ -1179,7 +1181,7 @@ def _trim(text: str | None) -> tuple[str, float] | None:
     help="Scale the EBLUPs so their population-weighted mean is this direct estimate (needs --population).",
 )
 @click.option("--population", help="Column of area populations, the weights of --benchmark.")
-@_table_output("; json carries the model")
+@_table_output(extra_format_help="; json carries the model")
 def sae_command(
     input_path: str, area: str, estimate_column: str, variance: str | None, se: str | None, covariates: str | None,
     n_column: str | None, method: str, level: float, transformation: str, bootstrap: int, seed: int | None,

@@ -827,19 +827,26 @@ class Calibration:
 
 
 def cross_product_inverse(matrix: np.ndarray, rows: int) -> np.ndarray:
-    """Moore-Penrose inverse of a cross product X'WX summed over ``rows``
-    rows. The indicator columns of the margins are linearly dependent (each
-    margin's categories add up to its city), so X'WX has exact zero
-    eigenvalues, which the sums leave as rounding of up to about
-    rows x eps x the largest (1,500 eps on the million-interview run). They
-    are cut: kept, as the old cut of 256 eps kept them, their inverses put
-    noise into every projection: a calibrated standard error was off by up
-    to 1e-6 of itself and changed with the order of a sum, and linear
-    calibration of 200,000 rows of one base weight missed a target by 3.5e-5
-    and stopped (issue 15; ``tests/test_contrasts.py``,
-    ``tests/test_calibration_precision_vs_r.py``). An eigenvalue that small
-    is no information a survey has."""
-    return np.linalg.pinv(matrix, rcond=max(256, rows) * np.finfo(float).eps)
+    """A generalised inverse G of a cross product M = X'WX summed over
+    ``rows`` rows (M G M = M, so the projection X G X'W and the calibration
+    equations come out as with the Moore-Penrose inverse).
+
+    The margins' indicator columns are dependent (each margin adds up to its
+    city), so M has exact zero eigenvalues, which the sums leave as rounding
+    of up to about rows x eps of the largest (1,500 eps on the million-
+    interview run). Kept, as the old cut of 256 eps kept them, their
+    inverses put noise into every projection: a calibrated standard error
+    was off by up to 1e-6 of itself and changed with the order of a sum, and
+    linear calibration of 200,000 rows of one base weight missed a target by
+    3.5e-5 and stopped (issue 15; ``tests/test_contrasts.py``,
+    ``tests/test_calibration_precision_vs_r.py``). So M is first scaled to a
+    unit diagonal (D^-1/2 M D^-1/2: a category of few or light rows is as
+    large as any other) and its eigenvalues below max(256, rows) x eps of
+    the largest are cut; G = D^-1/2 pinv(scaled) D^-1/2."""
+    diagonal = np.diag(matrix)
+    scale = np.sqrt(np.where(diagonal > 0, diagonal, 1.0))  # an empty category's column stays zero
+    scaled = matrix / scale[:, None] / scale[None, :]
+    return np.linalg.pinv(scaled, rcond=max(256, rows) * np.finfo(float).eps) / scale[:, None] / scale[None, :]
 
 
 def calibration_for(data: pd.DataFrame, record: Mapping | None = None) -> Calibration | None:

@@ -487,25 +487,41 @@ def contrasts(
     run compare each column once, not once per contrast (issue 15). Each
     pair's variance is taken over its own rows: stacking the pairs into one
     pass was tried and was slower (tables of pairs x PSUs leave the cache)."""
-    values, kind, _ = design.memo(("outcome", outcome, statistic), lambda: _outcome(design.plain, outcome, statistic))
-    if kind == "distribution":
-        raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
-    valid = ~np.isnan(values[:, 0])
+    data = design.plain
+    # Each group's interviews with an outcome are counted whatever happens to
+    # the contrast (a group nobody is in counts 0, the other group its own).
+    present = data[outcome].notna().to_numpy() if outcome in data.columns else np.zeros(len(data), dtype=bool)
     errors = [""] * len(pairs)
     counts = np.zeros((len(pairs), 2), dtype=np.int64)
     numbers = np.full((len(pairs), len(CONTRAST_COLUMNS) - 2), np.nan)  # estimate_first ... p_value
     masks: dict[tuple[str, object], np.ndarray] = {}
-    for index, (first, second) in enumerate(pairs):
-        try:
-            both = [_domain_mask(design, side, masks) for side in (first, second)]
-        except LiteracyError as error:
-            errors[index] = str(error)
+    found: list[list[np.ndarray] | None] = []
+    for index, pair in enumerate(pairs):
+        both = []
+        for side, domain in enumerate(pair):
+            try:
+                mask = _domain_mask(design, domain, masks)
+            except LiteracyError as error:
+                errors[index] = errors[index] or str(error)  # the first domain's reason first
+                continue
+            counts[index, side] = np.count_nonzero(present & mask)
+            both.append(mask)
+        found.append(None if errors[index] else both)
+    try:
+        values, kind, _ = design.memo(("outcome", outcome, statistic),
+                                      lambda: _outcome(data, outcome, statistic))  # fmt: skip
+        if kind == "distribution":
+            raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
+    except LiteracyError as error:  # the outcome's problem is every pair's reason
+        return _contrast_table(pairs, numbers, counts), [str(error)] * len(pairs)
+    valid = ~np.isnan(values[:, 0])
+    for index, both in enumerate(found):
+        if both is None:
             continue
         # Two domains as two columns of one "domain": each row carries its
         # membership, so one pass gives both estimates and their covariance.
         rows = np.flatnonzero(valid & (both[0] | both[1]))
         member = np.column_stack([m[rows] for m in both]).astype(float)
-        counts[index] = member.sum(axis=0)
         try:
             theta, variance, df = _contrast_variance(design, rows, member, values[rows, 0])
         except LiteracyError as error:
@@ -516,7 +532,11 @@ def contrasts(
         t = float(t_quantile(level, np.array([df]))[0])
         p_value = float(2 * special.stdtr(df, -abs(difference) / se)) if se > 0 and df > 0 else np.nan
         numbers[index] = [theta[0], theta[1], difference, se, difference - t * se, difference + t * se, df, p_value]
-    table = pd.DataFrame(
+    return _contrast_table(pairs, numbers, counts), errors
+
+
+def _contrast_table(pairs: Sequence[tuple[Domain, Domain]], numbers: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
         {
             "first": [_describe(first) for first, _ in pairs],
             "second": [_describe(second) for _, second in pairs],
@@ -525,7 +545,6 @@ def contrasts(
             "n_second": counts[:, 1],
         }
     )
-    return table, errors
 
 
 def _contrast_variance(

@@ -89,7 +89,7 @@ def report_json(data: ReportData) -> dict[str, Any]:
         ),
         "district_gaps": records(data.district_gaps),
         "change": records(data.change),
-        "methods": data.methods,
+        "methods": data.known_methods(),
     }
 
 

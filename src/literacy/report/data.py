@@ -276,6 +276,16 @@ class ReportData:
     def plan(self, plan_id: str) -> Plan | None:
         return next((p for p in self.plans if p.id == plan_id), None)
 
+    def known_methods(self) -> dict[str, Any]:
+        """The methods facts the report was given, with those its estimates
+        table carries (design, variance, interval, reliability rule) where
+        they are missing: what every format's Methods section and the JSON's
+        ``methods`` show."""
+        known = dict(self.methods)
+        for key, value in estimate_methods(self.estimates).items():
+            known.setdefault(key, value)
+        return known
+
     def grade(self, level: object, lang: str) -> str:
         """A grade id (``basic``) as its name: from the instrument the run
         used, else from the shipped instrument that has that grade (a report

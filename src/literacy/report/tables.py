@@ -39,7 +39,6 @@ from literacy.report.data import (
     ReportData,
     cell_unit,
     comparison_text,
-    estimate_methods,
     estimate_units,
     flags_text,
     interval_text,
@@ -861,9 +860,9 @@ NOT_RECORDED = (
 
 def report_methods(data: ReportData, lang: str) -> list[tuple[str, str]]:
     """The Methods section of every report format: the facts the report was
-    given, else those its estimates table carries, else a line saying none
-    were recorded (never a heading with nothing under it)."""
-    rows = methods_rows(data.methods or estimate_methods(data.estimates), lang, data=data)
+    given and those its estimates table carries (``known_methods``), else a
+    line saying none were recorded (never a heading with nothing under it)."""
+    rows = methods_rows(data.known_methods(), lang, data=data)
     return rows or [(NOT_RECORDED[0].get(lang), NOT_RECORDED[1].get(lang))]
 
 
