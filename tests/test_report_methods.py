@@ -1,5 +1,6 @@
-"""A report's Methods section is never a heading with nothing under it. A
-report made through the Python API from an assessment and an estimates table
+"""Reports made through the Python API from tables alone. The Methods
+section is never a heading with nothing under it, and places have their
+names. A report made through the Python API from an assessment and an estimates table
 alone (``ReportData(assessment, estimates)``) describes what the estimates
 table carries (design, variance, interval, reliability rule, from its
 ``.meta.json``); one made with no estimates says that no methods were
@@ -70,3 +71,13 @@ def test_the_json_report_and_a_partial_methods_record_show_the_estimates_facts(d
     partial = ReportData(assessment, estimates, methods={"survey_year": 2025})
     text = _methods_text(report(partial, tmp_path / "partial.md", report_format="md", lang="en"))
     assert "Survey year: 2025" in text and "Number of strata" in text
+
+
+def test_a_report_made_from_tables_alone_names_the_places(demo, tmp_path):
+    """Without its plans, a report names a city as the shipped plans do."""
+    assessment, estimates = demo
+    for lang, name in (("zh", "徐州市"), ("en", "Xuzhou")):
+        text = report(ReportData(assessment, estimates), tmp_path / f"{lang}.md", report_format="md",
+                      lang=lang).read_text(encoding="utf-8")  # fmt: skip
+        assert name in text
+        assert "| xuzhou |" not in text

@@ -116,6 +116,12 @@ def _respondent_labels(lang: str) -> dict[str, dict[Any, str]]:
     return known
 
 
+def place_name(code: object, lang: str = "zh") -> str | None:
+    """The name a shipped plan gives a jurisdiction code (``wuhai`` ->
+    乌海市), or None: for a report made without its plans."""
+    return _plan_labels(lang).get(str(code))
+
+
 @cache
 def _plan_labels(lang: str) -> dict[Any, str]:
     from literacy.plans import list_plans

@@ -302,9 +302,15 @@ class ReportData:
         return key
 
     def place(self, code: object, lang: str) -> str:
-        """A jurisdiction code (the data's city column) as its name."""
+        """A jurisdiction code (the data's city column) as its name: from the
+        report's plans, else from the shipped plans (a report made through the
+        API from tables alone), else the code itself."""
         plan = next((p for p in self.plans if p.code == str(code)), None)
-        return plan.name.get(lang) if plan else str(code)
+        if plan:
+            return plan.name.get(lang)
+        from literacy.labels import place_name
+
+        return place_name(code, lang) or str(code)
 
     def district(self, city: object, code: object, lang: str) -> str:
         """A district code as its name: as a plan's district target names it,
