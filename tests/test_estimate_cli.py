@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+import literacy
 from conftest import REPO
 from literacy.cli import main
 from literacy.estimation import FIXED_COLUMNS
@@ -108,3 +110,26 @@ def test_a_non_binary_outcome_is_a_mean_or_distribution_only_when_asked():
     assert 1 < pd.read_csv(pd.io.common.StringIO(mean.stdout)).loc[0, "estimate"] < 4
     shares = pd.read_csv(pd.io.common.StringIO(race("--statistic", "distribution").stdout))
     assert shares["level"].tolist() == [1, 2, 3, 4] and shares["estimate"].sum() == pytest.approx(1)
+
+
+def test_a_weighted_file_is_not_estimated_unweighted_by_omission(tmp_path):
+    """A file `literacy weight` wrote records its calibrated weight column;
+    leaving out --weight is then a usage error naming both ways on (issue 15
+    review: unweighted rates of the demo's weighted.csv came out with exit 0)."""
+    folder = tmp_path / "demo"
+    literacy.demo(folder)
+    weighted = str(folder / "weighted.csv")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["estimate", weighted, "--outcome", "literate", "--by", "city"])
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    assert "records weights made by calibration in 'weight_final'; pass --weight weight_final" in refused.stderr
+    both = runner.invoke(main, ["estimate", weighted, "--outcome", "literate", "--weight", "weight_final",
+                                "--unweighted"])  # fmt: skip
+    assert both.exit_code == 2 and "either --weight COLUMN or --unweighted" in both.stderr
+    plain = runner.invoke(main, ["estimate", weighted, "--outcome", "literate", "--by", "city", "--unweighted"])
+    assert plain.exit_code == 0 and "unweighted (every respondent weighs 1)" in plain.stderr
+    weighed = runner.invoke(main, ["estimate", weighted, "--outcome", "literate", "--by", "city", "--weight",
+                                   "weight_final", "--strata", "district", "--psu", "community"])  # fmt: skip
+    assert weighed.exit_code == 0 and "calibrated (rake)" in weighed.stderr
+    unweighted, calibrated = (pd.read_csv(io.StringIO(r.stdout)) for r in (plain, weighed))
+    assert not np.allclose(unweighted["estimate"], calibrated["estimate"])

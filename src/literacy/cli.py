@@ -942,7 +942,12 @@ def _read_while_importing(path: str, *modules: str) -> Any:
 @click.option(
     "--by", "by", multiple=True, help="Domain columns, comma-separated to cross them; repeat for more tables."
 )
-@click.option("--weight", help="Weight column (default: every respondent weighs 1).")
+@click.option("--weight", help="Weight column (default: every respondent weighs 1; see --unweighted).")
+@click.option(
+    "--unweighted",
+    is_flag=True,
+    help="Estimate with every respondent weighing 1 although the file records weights (e.g. a weighted.csv).",
+)
 @click.option("--strata", help="Stratum column.")
 @click.option("--psu", help="PSU (cluster) column, nested within strata.")
 @click.option("--fpc", help="Column with the population number of PSUs per stratum, or the sampling fraction.")
@@ -1007,8 +1012,9 @@ def _read_while_importing(path: str, *modules: str) -> Any:
 )
 @_table_output()
 def estimate_command(
-    input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, strata: str | None, psu: str | None,
-    fpc: str | None, statistic: str, ci_method: str, level: float, missing_outcome: str, label_mode: str, lang: str,
+    input_path: str, outcome: str, by: tuple[str, ...], weight: str | None, unweighted: bool, strata: str | None,
+    psu: str | None, fpc: str | None, statistic: str, ci_method: str, level: float, missing_outcome: str,
+    label_mode: str, lang: str,
     lonely_psu: str,
     replicates: str | None,
     replicate_count: int, seed: int | None, fay_rho: float, replicate_weights: str | None, replicate_type: str,
@@ -1018,7 +1024,16 @@ def estimate_command(
     """Estimate a rate, mean or distribution with design-based intervals, by domain."""
     if replicates and replicate_weights:
         raise click.UsageError("Give either --replicates (made from the design) or --replicate-weights, not both.")
+    if weight and unweighted:
+        raise click.UsageError("Give either --weight COLUMN or --unweighted, not both.")
     data = _read_while_importing(input_path, "literacy.design", "literacy.estimation")
+    recorded = (data.attrs.get("weighting") or {}).get("final_weight")
+    if weight is None and not unweighted and recorded in data.columns:
+        # Unweighted rates of a weighted file are nearly always a forgotten option.
+        raise click.UsageError(
+            f"{input_path} records weights made by calibration in {recorded!r}; pass --weight {recorded} to use "
+            "them, or --unweighted to estimate with every respondent weighing 1."
+        )
     from literacy.design import Design
     from literacy.estimation import Reliability, estimate
     from literacy.io import write_frame
@@ -1048,9 +1063,10 @@ def estimate_command(
         )
     flagged = int((result["flags"] != "").sum())
     variance = result.attrs["estimate"]["variance"]["method"]
+    weighed = "" if weight else ", unweighted (every respondent weighs 1)"
     click.echo(
         f"Estimated {outcome} ({result.attrs['estimate']['statistic']}) for {len(result)} row(s) from "
-        f"{len(data)} respondents; variance by {variance}, {design.n_psus} PSUs in {design.n_strata} "
+        f"{len(data)} respondents{weighed}; variance by {variance}, {design.n_psus} PSUs in {design.n_strata} "
         f"{'stratum' if design.n_strata == 1 else 'strata'}; "
         f"{flagged} row(s) flagged as unreliable." + (f" Wrote {output}." if output != "-" else ""),
         err=True,
