@@ -417,13 +417,17 @@ def test_group_gaps_with_a_group_at_0_percent_are_flagged():
     rows = table.set_index("group")
     farmers, cadres, sex = rows.loc["group_farmer"], rows.loc["group_cadre_civil_servant"], rows.loc["sex"]
     assert farmers["estimate_first"] == 0 and farmers["n_first"] == 35
-    assert farmers["flags"] == "group_at_0_or_100"
-    assert cadres["n_first"] < 30 and cadres["flags"] == "low_n_eff"  # the estimates table's rule and key
+    # A group with too few PSUs of its own is flagged as its estimate is (df below 8), though the gap's df is 45.
+    own = estimate(design, "literate", ["city", "group_farmer"], labels="codes").set_index(["city", "group_farmer"])
+    assert own.loc[("wuhai", 1), "df"] < 8 and "low_df" in own.loc[("wuhai", 1), "flags"]
+    assert farmers["flags"] == "group_at_0_or_100;group_low_df" and farmers["df"] == 45
+    assert cadres["n_first"] < 30 and cadres["flags"] == "low_n_eff;group_low_df"  # the estimates table's rules
     assert sex["flags"] == "" and sex["n_first"] + sex["n_second"] == (design.data["city"] == "wuhai").sum()
     assert list(table.columns[-3:]) == ["n_second", "flags", "note"]
     shown = disparities_table(ReportData(pd.DataFrame(), disparities=table), "zh", text=True)
     notes = shown.frame.iloc[:, -1].tolist()
     assert "一组估计为0或100%" in notes[0] and "有效样本量过小" in notes[1] and notes[2] == ""
+    assert "自由度不足" in notes[0] and "自由度不足" in notes[1]
     assert shown.grey == [True, True, False]
     english = disparities_table(ReportData(pd.DataFrame(), disparities=table), "en", text=True)
     assert "0 or 100%" in english.frame.iloc[0, -1]
@@ -457,7 +461,7 @@ def test_a_small_groups_gap_interval_stays_within_100_points(two_waves):
     result = run(config)
     table = pd.read_csv(result.outputs["disparities.csv"], encoding="utf-8-sig").set_index("jurisdiction")
     xuzhou = table.loc["xuzhou"]
-    assert xuzhou["n_first"] < 10 and xuzhou["flags"] == "low_n_eff"
+    assert xuzhou["n_first"] < 10 and xuzhou["flags"] == "low_n_eff;group_low_df"
     assert xuzhou["ci_upper"] == 1.0 and xuzhou["estimate"] + 2.57 * xuzhou["se"] > 1  # t(0.975, 5) = 2.57
     assert table["ci_lower"].ge(-1).all() and "report.md" in result.outputs
 

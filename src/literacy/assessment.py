@@ -106,6 +106,9 @@ DISPARITY_FLAGS = {
     "group_at_0_or_100": Text("一组估计为0或100%，差距的区间和检验不可靠",
                               "a group's estimate is 0 or 100%: the gap's interval and test are not reliable"),
     "low_n_eff": Text("一组有效样本量过小", "a group's effective sample size is too small"),
+    "group_low_df": Text("一组的自由度不足（初级抽样单位太少），差距的区间和检验不可靠",
+                         "a group has too few degrees of freedom (too few PSUs): the gap's interval and test "
+                         "are not reliable"),
 }  # fmt: skip
 # A counted target worded in percent (unit "%" in the plan) is a share: its
 # target, achieved and expected values are proportions ("if_share": percent in
@@ -669,29 +672,37 @@ def disparities(
         "note",
     ]
     # Interviews with the outcome in each group, also where the contrast has no estimate.
-    counts = {side: found[side].to_numpy(dtype=float) for side in ("n_first", "n_second")}
+    counts = {side: found[side].to_numpy(dtype=float) for side in ("n_first", "n_second", "df_first", "df_second")}
     table = table.reindex(columns=columns)
     for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
         table[column] = pd.to_numeric(table[column])
-    return _flag_disparities(table, counts["n_first"], counts["n_second"])
+    group_df = np.fmin(counts["df_first"], counts["df_second"])
+    return _flag_disparities(table, counts["n_first"], counts["n_second"], group_df)
 
 
-def _flag_disparities(table: pd.DataFrame, n_first: np.ndarray, n_second: np.ndarray) -> pd.DataFrame:
+def _flag_disparities(
+    table: pd.DataFrame, n_first: np.ndarray, n_second: np.ndarray, group_df: np.ndarray
+) -> pd.DataFrame:
     """``n_first``, ``n_second`` (interviews with the outcome in each group)
     and ``flags`` before ``note``, as the estimates table flags a rate: a
     group at 0 or 100% has no variance of its own, so the gap's interval and
     test look more certain than they are (``group_at_0_or_100``); a group of
-    fewer than the reliability rule's 30 interviews is ``low_n_eff``. The
-    interval of a difference of proportions ends within -1 and 1 (a group
-    of 3 with 5 df once reached +118 points)."""
+    fewer than the reliability rule's 30 interviews is ``low_n_eff``; a
+    group whose own degrees of freedom (PSUs minus strata of its rows) are
+    below the rule's 8 is ``group_low_df``: the gap's variance leans on the
+    few PSUs it has, though the pair's df is larger. The interval of a
+    difference of proportions ends within -1 and 1 (a group of 3 with 5 df
+    once reached +118 points)."""
     from literacy.estimation.estimate import Reliability
 
     first, second = table["estimate_first"].to_numpy(dtype=float), table["estimate_second"].to_numpy(dtype=float)
     estimated = ~np.isnan(first) & ~np.isnan(second)
     at_edge = estimated & (np.isclose(first, 0) | np.isclose(first, 1) | np.isclose(second, 0) | np.isclose(second, 1))
     small = estimated & (np.minimum(n_first, n_second) < Reliability().min_n_eff)
-    flags = [";".join(key for key, on in (("group_at_0_or_100", edge), ("low_n_eff", few)) if on)
-             for edge, few in zip(at_edge, small, strict=True)]  # fmt: skip
+    few_psus = estimated & (group_df < Reliability().min_df)
+    flags = [";".join(key for key, on in (("group_at_0_or_100", edge), ("low_n_eff", few), ("group_low_df", thin))
+                      if on)
+             for edge, few, thin in zip(at_edge, small, few_psus, strict=True)]  # fmt: skip
     out = table.drop(columns="note").assign(n_first=n_first.astype(int), n_second=n_second.astype(int), flags=flags)
     out["note"] = table["note"].to_numpy()
     out["ci_lower"], out["ci_upper"] = out["ci_lower"].clip(lower=-1.0), out["ci_upper"].clip(upper=1.0)

@@ -481,7 +481,8 @@ def contrasts(
 ) -> tuple[pd.DataFrame, list[str]]:
     """Every ``(first, second)`` pair of :func:`contrast`: one row per pair
     (:data:`CONTRAST_COLUMNS`, then ``n_first, n_second``, the rows with an
-    outcome in each domain) and, per pair, the sentence saying why it has no
+    outcome in each domain, and ``df_first, df_second``, each domain's own
+    degrees of freedom) and, per pair, the sentence saying why it has no
     estimate ("" when it has one; its numbers are then missing). The pairs
     share the rows of each (column, value), so the disparities of a national
     run compare each column once, not once per contrast (issue 15). Each
@@ -493,6 +494,7 @@ def contrasts(
     present = data[outcome].notna().to_numpy() if outcome in data.columns else np.zeros(len(data), dtype=bool)
     errors = [""] * len(pairs)
     counts = np.zeros((len(pairs), 2), dtype=np.int64)
+    group_df = np.full((len(pairs), 2), np.nan)
     numbers = np.full((len(pairs), len(CONTRAST_COLUMNS) - 2), np.nan)  # estimate_first ... p_value
     masks: dict[tuple[str, object], np.ndarray] = {}
     found: list[list[np.ndarray] | None] = []
@@ -505,6 +507,11 @@ def contrasts(
                 errors[index] = errors[index] or str(error)  # the first domain's reason first
                 continue
             counts[index, side] = np.count_nonzero(present & mask)
+            rows = np.flatnonzero(mask)
+            # The group's own df (PSUs - strata of its rows, as its estimate has):
+            # the gap's variance leans on it even when the pair's df is larger.
+            group_df[index, side] = design_df(design, DomainRows(rows, np.zeros(len(rows), dtype=np.int64),
+                                                                 np.zeros((len(rows), 1)), 1))[0]  # fmt: skip
             both.append(mask)
         found.append(None if errors[index] else both)
     try:
@@ -513,7 +520,7 @@ def contrasts(
         if kind == "distribution":
             raise LiteracyError("Contrasts need a 0/1 or numeric outcome.")
     except LiteracyError as error:  # the outcome's problem is every pair's reason
-        return _contrast_table(pairs, numbers, counts), [str(error)] * len(pairs)
+        return _contrast_table(pairs, numbers, counts, group_df), [str(error)] * len(pairs)
     valid = ~np.isnan(values[:, 0])
     for index, both in enumerate(found):
         if both is None:
@@ -532,10 +539,12 @@ def contrasts(
         t = float(t_quantile(level, np.array([df]))[0])
         p_value = float(2 * special.stdtr(df, -abs(difference) / se)) if se > 0 and df > 0 else np.nan
         numbers[index] = [theta[0], theta[1], difference, se, difference - t * se, difference + t * se, df, p_value]
-    return _contrast_table(pairs, numbers, counts), errors
+    return _contrast_table(pairs, numbers, counts, group_df), errors
 
 
-def _contrast_table(pairs: Sequence[tuple[Domain, Domain]], numbers: np.ndarray, counts: np.ndarray) -> pd.DataFrame:
+def _contrast_table(
+    pairs: Sequence[tuple[Domain, Domain]], numbers: np.ndarray, counts: np.ndarray, group_df: np.ndarray
+) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "first": [_describe(first) for first, _ in pairs],
@@ -543,6 +552,8 @@ def _contrast_table(pairs: Sequence[tuple[Domain, Domain]], numbers: np.ndarray,
             **{column: numbers[:, k] for k, column in enumerate(CONTRAST_COLUMNS[2:])},
             "n_first": counts[:, 0],
             "n_second": counts[:, 1],
+            "df_first": group_df[:, 0],
+            "df_second": group_df[:, 1],
         }
     )
 
