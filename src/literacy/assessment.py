@@ -646,38 +646,21 @@ def disparities(
     own = {str(v): v for v in data[domain].dropna().unique()} if domain in data else {}
     asked = [(place, variable, first, second) for place in values
              for variable, (first, second) in groups.items() if variable in data]  # fmt: skip
-    pairs = [({domain: own.get(str(place), place), variable: first}, {domain: own.get(str(place), place),
-              variable: second}) for place, variable, first, second in asked]  # fmt: skip
+    pairs = []
+    for place, variable, first, second in asked:
+        code = own.get(str(place), place)
+        pairs.append(({domain: code, variable: first}, {domain: code, variable: second}))
     found, errors = contrasts(design, outcome, pairs)  # type: ignore[arg-type]
-    rows = []
-    for (place, variable, first, second), result, error in zip(asked, found.to_dict("records"), errors, strict=True):
-        # A contrast without an estimate (e.g. no cadre was interviewed in this city) keeps its reason.
-        numbers = {} if error else result
-        rows.append({**numbers, "jurisdiction": place, "group": variable, "first": first, "second": second,
-                     "note": error})  # fmt: skip
-    table = pd.DataFrame(rows)
-    columns = [
-        "jurisdiction",
-        "group",
-        "first",
-        "second",
-        "estimate_first",
-        "estimate_second",
-        "estimate",
-        "se",
-        "ci_lower",
-        "ci_upper",
-        "df",
-        "p_value",
-        "note",
-    ]
-    # Interviews with the outcome in each group, also where the contrast has no estimate.
-    counts = {side: found[side].to_numpy(dtype=float) for side in ("n_first", "n_second", "df_first", "df_second")}
-    table = table.reindex(columns=columns)
-    for column in ("estimate_first", "estimate_second", "estimate", "se", "ci_lower", "ci_upper"):
-        table[column] = pd.to_numeric(table[column])
-    group_df = np.fmin(counts["df_first"], counts["df_second"])
-    return _flag_disparities(table, counts["n_first"], counts["n_second"], group_df)
+    # A contrast without an estimate (e.g. no cadre was interviewed in this city) has no numbers and keeps its
+    # reason; every group is counted, also then.
+    jurisdiction, group, first, second = (list(part) for part in zip(*asked, strict=True)) if asked else ([],) * 4
+    table = found.drop(columns=["first", "second"]).assign(jurisdiction=jurisdiction, group=group, first=first,
+                                                           second=second, note=errors)  # fmt: skip
+    columns = ["jurisdiction", "group", "first", "second", "estimate_first", "estimate_second", "estimate", "se",
+               "ci_lower", "ci_upper", "df", "p_value", "note"]  # fmt: skip
+    group_df = np.fmin(found["df_first"], found["df_second"]).to_numpy(dtype=float)
+    return _flag_disparities(table[columns], found["n_first"].to_numpy(dtype=float),
+                             found["n_second"].to_numpy(dtype=float), group_df)  # fmt: skip
 
 
 def _flag_disparities(
